@@ -1,0 +1,1 @@
+"""Model backends: one protocol, a registry, one module per backend."""

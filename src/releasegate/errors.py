@@ -1,0 +1,65 @@
+"""The releasegate exception tree.
+
+Every error the package raises on purpose is a ``ReleaseGateError``; the CLI turns
+each into one line on stderr and an exit code (SPEC §2: 2 for any error). Errors
+from SDKs and libraries are wrapped with ``raise ... from exc`` at the boundary.
+
+::
+
+    ReleaseGateError (exit 2)
+    ├── ConfigError             bad or unknown config keys, values, files
+    ├── InputError              bad benchmark / replay / baseline files
+    │   ├── BenchmarkError
+    │   └── BaselineError
+    ├── MissingDependencyError  an optional extra is not installed
+    ├── BackendError            a model backend failed to load or generate
+    ├── JudgeError              the judge stage could not run as configured
+    └── StageError              a pipeline stage failed (the run becomes ERROR)
+"""
+
+from __future__ import annotations
+
+
+class ReleaseGateError(Exception):
+    """Base class; ``exit_code`` is what the CLI returns for it."""
+
+    exit_code: int = 2
+
+
+class ConfigError(ReleaseGateError):
+    """The configuration is invalid: names the file, the field path and the line."""
+
+
+class InputError(ReleaseGateError):
+    """An input file (benchmark, replay, baseline) is invalid."""
+
+
+class BenchmarkError(InputError):
+    """The benchmark file is invalid: names the file, line and field."""
+
+
+class BaselineError(InputError):
+    """The baseline file is missing, unreadable or incompatible."""
+
+
+class MissingDependencyError(ReleaseGateError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, feature: str, *, extra: str) -> None:
+        super().__init__(
+            f"{feature} needs the '{extra}' extra: pip install 'releasegate[{extra}]'"
+        )
+        self.feature = feature
+        self.extra = extra
+
+
+class BackendError(ReleaseGateError):
+    """A model backend could not load the model or produce outputs."""
+
+
+class JudgeError(ReleaseGateError):
+    """The judge stage could not run as configured (and is not optional)."""
+
+
+class StageError(ReleaseGateError):
+    """A pipeline stage failed; the run's decision becomes ERROR."""

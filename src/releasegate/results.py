@@ -1,0 +1,76 @@
+"""Typed result records shared by every stage and every report writer.
+
+Imports nothing from inside the package. Records are pydantic models so that a
+saved run (``report.json``) and a baseline load back into the same types.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Interval(_Record):
+    """A two-sided confidence interval (one-sided bounds read ``low`` or ``high``)."""
+
+    low: float
+    high: float
+    level: float = 0.95
+    """Two-sided coverage; a one-sided bound at ``low`` has coverage (1 + level) / 2."""
+    method: str
+    """Name of the method that produced it, e.g. ``wilson``, ``bootstrap-percentile``."""
+
+
+class MetricValue(_Record):
+    """One aggregated metric: the number gates read, with its uncertainty."""
+
+    name: str
+    value: float
+    ci: Interval | None = None
+    """None when the sample is too small for an interval; never a zero-width fake."""
+    n: int
+    """How many items the value is computed over (failures excluded)."""
+    n_failed: int = 0
+    """Items that could not be scored (missing output, judge error, ...)."""
+    higher_is_better: bool = True
+    unit: str = ""
+    """``rate`` (0–1), ``score`` (judge 1–5), ``seconds``, ``usd``, ``count``, ..."""
+
+
+class PipelineStatus(str, Enum):
+    """Outcome of one stage (the seed's name)."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class StageResult(_Record):
+    """One stage's status, timing, metrics and errors (SPEC §6 ``stages``)."""
+
+    name: str
+    status: PipelineStatus
+    duration_seconds: float = 0.0
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    skip_reason: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    """Human-readable remarks (e.g. 'sample shrunk to fit the budget')."""
+
+
+class Decision(str, Enum):
+    """The verdict of a run."""
+
+    DEPLOY = "DEPLOY"
+    BLOCK = "BLOCK"
+    ERROR = "ERROR"
+
+    @property
+    def exit_code(self) -> int:
+        """SPEC §2: 0 DEPLOY, 1 BLOCK, 2 ERROR."""
+        return {"DEPLOY": 0, "BLOCK": 1, "ERROR": 2}[self.value]
