@@ -46,9 +46,7 @@ class MissingDependencyError(ReleaseGateError):
     """An optional dependency is missing; the message names the extra to install."""
 
     def __init__(self, feature: str, *, extra: str) -> None:
-        super().__init__(
-            f"{feature} needs the '{extra}' extra: pip install 'releasegate[{extra}]'"
-        )
+        super().__init__(f"{feature} needs the '{extra}' extra: pip install 'releasegate[{extra}]'")
         self.feature = feature
         self.extra = extra
 

@@ -1,0 +1,5 @@
+"""``python -m releasegate``."""
+
+from releasegate.cli import main
+
+main()

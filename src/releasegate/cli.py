@@ -1,0 +1,194 @@
+"""The ``releasegate`` command line. Maps errors to exit codes; holds no logic.
+
+Exit codes (SPEC §2): 0 DEPLOY, 1 BLOCK, 2 ERROR (bad input, bad config, a stage
+that could not run).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from releasegate.config.load import load_config
+from releasegate.config.schema import PipelineConfig
+from releasegate.errors import ReleaseGateError
+
+app = typer.Typer(
+    name="releasegate",
+    help="Decide whether a fine-tuned LLM may ship: DEPLOY (exit 0), BLOCK (1) or ERROR (2).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+T = TypeVar("T")
+
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def _guard(debug: bool, fn: Callable[[], T]) -> T:
+    """Run ``fn``; turn every error into one line on stderr and exit 2."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s"
+    )
+    try:
+        return fn()
+    except ReleaseGateError as exc:
+        if debug:
+            traceback.print_exc()
+        _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _err.print("interrupted: nothing half-written was left behind")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        _err.print(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)"
+        )
+        raise typer.Exit(2) from None
+
+
+def _override(config: PipelineConfig, **sections: dict[str, object]) -> PipelineConfig:
+    """Apply command-line flags over the config file (flags win)."""
+    updates = {}
+    for name, values in sections.items():
+        given = {k: v for k, v in values.items() if v is not None}
+        if given:
+            updates[name] = getattr(config, name).model_copy(update=given)
+    return config.model_copy(update=updates) if updates else config
+
+
+@app.command()
+def run(  # noqa: PLR0917 - typer maps each parameter to a flag
+    model: Annotated[
+        str, typer.Option(help="HF model/adapter dir, replay .jsonl, or http(s) endpoint URL.")
+    ],
+    benchmark: Annotated[Path, typer.Option(help="Benchmark file (JSONL or JSON array).")],
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline JSON from an earlier passing run.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Parent folder for the run directory.")
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Force a backend: hf, replay, openai.")
+    ] = None,
+    model_name: Annotated[str | None, typer.Option(help="Served model name (endpoints).")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Evaluate a model on a benchmark and decide DEPLOY or BLOCK."""
+    from releasegate.console import RichProgress, print_summary
+    from releasegate.pipeline import EvaluationPipeline
+    from releasegate.report.write import write_run
+
+    def go() -> int:
+        cfg = _override(
+            load_config(config),
+            model={"path": model, "backend": backend, "model_name": model_name},
+            output={"dir": str(output_dir) if output_dir else None},
+        )
+        progress = RichProgress(_err)
+        try:
+            result = EvaluationPipeline(cfg, progress=progress, debug=debug).run(
+                model_path=model,
+                benchmark_path=str(benchmark),
+                baseline_path=str(baseline) if baseline else None,
+            )
+        finally:
+            progress.close()
+        baseline_out = Path(cfg.output.baseline_path) if cfg.output.baseline_path else None
+        written = write_run(result, output_dir=Path(cfg.output.dir), baseline_path=baseline_out)
+        files = dict(written.files)
+        if written.baseline is not None:
+            files["new baseline"] = written.baseline
+        print_summary(_out, result, files)
+        for error in result.errors:
+            _err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        return result.exit_code
+
+    raise typer.Exit(_guard(debug, go))
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="YAML config file to check.")],
+    benchmark: Annotated[Path | None, typer.Option(help="Also check this benchmark file.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a config (and a benchmark) without loading any model."""
+    from releasegate.benchmark.load import load_benchmark
+    from releasegate.pipeline import check_gate_metrics
+    from releasegate.scoring.schema import load_validator
+
+    def go() -> None:
+        cfg = load_config(config)
+        load_validator(cfg.metrics.schema_path)
+        message = f"{config}: valid ({len(cfg.quality_gates)} gates)"
+        if benchmark is not None:
+            bench = load_benchmark(benchmark)
+            check_gate_metrics(cfg, bench)
+            message += (
+                f"; {benchmark}: {len(bench)} examples, {len(bench.categories)} categories, "
+                f"fingerprint {bench.fingerprint[:19]}"
+            )
+        _out.print(message, highlight=False)
+
+    _guard(debug, go)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json).")],
+    debug: DebugOpt = False,
+) -> None:
+    """Re-render report.md, junit.xml and outputs.jsonl from a saved report.json."""
+    from releasegate.report.json_report import load_json
+    from releasegate.report.write import write_reports
+
+    def go() -> None:
+        path = run_dir / "report.json" if run_dir.is_dir() else run_dir
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _input_error(f"{path}: cannot read saved run: {exc.strerror or exc}") from exc
+        result = _parse_saved(path, text, load_json)
+        for name, written in write_reports(result, path.parent).items():
+            _out.print(f"{name}: {written}", highlight=False)
+
+    _guard(debug, go)
+
+
+def _input_error(message: str) -> ReleaseGateError:
+    from releasegate.errors import InputError
+
+    return InputError(message)
+
+
+def _parse_saved(path: Path, text: str, parse: Callable[[str], T]) -> T:
+    from pydantic import ValidationError
+
+    try:
+        return parse(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise _input_error(f"{path}: not a releasegate report: {where}: {first['msg']}") from exc
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,132 @@
+"""The configuration schema (SPEC §2, §3).
+
+Every section is a frozen pydantic model with ``extra="forbid"``: an unknown key is
+an error with a did-you-mean, never a warning. The seed's flat ``PIPELINE_CONFIG``
+(top-level ``llm_judge_sample_rate``, ``regression_threshold``, ``quality_gates``)
+is valid as written; richer settings live in sections.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from releasegate.config.gates import Comparison, GateType, QualityGate
+
+__all__ = [
+    "Comparison",
+    "GateType",
+    "GenerationSettings",
+    "MetricsSettings",
+    "ModelSettings",
+    "OutputSettings",
+    "PipelineConfig",
+    "QualityGate",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+BackendName = Literal["auto", "hf", "replay", "openai"]
+
+
+class ModelSettings(_Section):
+    """The model under test and how to load it (``model:``)."""
+
+    path: str | None = None
+    """Model reference: HF directory, adapter directory, replay ``.jsonl`` or URL.
+    ``--model`` overrides it."""
+    backend: BackendName = "auto"
+    """Force a backend; ``auto`` detects it from the form of ``path`` (SPEC §2)."""
+    base_model: str | None = None
+    """For a LoRA/PEFT adapter: the base model directory, overriding the one named in
+    ``adapter_config.json`` (a relative path there is read relative to the adapter)."""
+    model_name: str | None = None
+    """Served model name for an OpenAI-compatible endpoint."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the endpoint's API key (never the key)."""
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    """``auto``: bf16 on GPUs that support it, fp16 on older GPUs (T4), fp32 on CPU."""
+    device: str = "auto"
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
+    quantization: Literal["none", "4bit", "8bit"] = "none"
+    """4/8-bit loading through bitsandbytes (needs a CUDA GPU and bitsandbytes)."""
+    trust_remote_code: bool = False
+    """Run model code shipped with the checkpoint. Off unless you trust the source."""
+    use_chat_template: bool = True
+    """Apply the tokenizer's chat template when it has one."""
+    system_prompt: str | None = None
+    """Optional system instruction sent before each example's input."""
+    on_missing: Literal["error", "fail_example"] = "error"
+    """Replay: an id with no output is an error (default), or a failed example that
+    counts as wrong in every rate metric and is listed in the report."""
+
+
+class GenerationSettings(_Section):
+    """Decoding settings (``generation:``)."""
+
+    max_new_tokens: int = Field(default=128, ge=1, le=32768)
+    """Cap on generated tokens per example."""
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    """0 means greedy decoding (the default, for reproducible gates)."""
+    stop: list[str] = Field(default_factory=list)
+    """Stop strings; the output is cut at the first one."""
+    batch_size: int = Field(default=16, ge=1, le=4096)
+    """Examples per backend call (length-sorted batches on local backends)."""
+    max_output_chars: int = Field(default=20000, ge=1)
+    """Untrusted outputs longer than this are truncated before scoring and reporting."""
+
+
+class MetricsSettings(_Section):
+    """Automated metric settings (``metrics:``)."""
+
+    schema_path: str | None = None
+    """JSON Schema file for ``schema_valid_rate`` (relative to the config file).
+    Default: an object that requires ``action``."""
+    strip_code_fences: bool = True
+    """Accept an output wrapped in one Markdown code fence (```json ... ```) as JSON."""
+    min_category_size: int = Field(default=1, ge=1)
+    """Categories with fewer examples are still reported, but flagged as small."""
+
+
+class OutputSettings(_Section):
+    """Where reports go (``output:``)."""
+
+    dir: str = "reports"
+    """Parent directory; each run writes ``<dir>/<timestamp>-<short-id>/``."""
+    baseline_path: str | None = "baselines/new_baseline.json"
+    """Where a DEPLOY writes the candidate baseline (the seed's path); null disables it."""
+    history_db: str | None = "reports/history.sqlite"
+    """SQLite run history; null disables it."""
+    max_examples_in_report: int = Field(default=10, ge=0)
+    """Worst examples listed per failed gate in the human report."""
+
+
+class PipelineConfig(_Section):
+    """The whole configuration. The seed's flat keys are accepted as written."""
+
+    seed: int = 1234
+    """Seed for every random choice (judge sample, bootstrap); recorded in the report."""
+    llm_judge_sample_rate: float | None = Field(default=None, gt=0.0, le=1.0)
+    """Seed key: the judge's sample rate (same as ``judge.sample_rate``)."""
+    regression_threshold: float | None = Field(default=None, le=0.0)
+    """Seed key: a drop larger than this (e.g. -0.05 = 5 points) is material."""
+    quality_gates: list[QualityGate] = Field(default_factory=list)
+    """Gates read the flat metrics dict; see ``QualityGate``."""
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+
+    @field_validator("quality_gates")
+    @classmethod
+    def _unique_gate_names(cls, gates: list[QualityGate]) -> list[QualityGate]:
+        seen: set[str] = set()
+        for gate in gates:
+            if gate.name in seen:
+                raise ValueError(f"duplicate gate name {gate.name!r}")
+            seen.add(gate.name)
+        return gates

@@ -1,0 +1,95 @@
+"""Terminal display: live progress and the one-screen summary (CLI only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from releasegate.record import PipelineResult
+
+_STYLE = {"DEPLOY": "bold green", "BLOCK": "bold red", "ERROR": "bold yellow"}
+
+
+class RichProgress:
+    """Implements ``releasegate.progress.Progress`` with a rich progress bar on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=not console.is_terminal,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._console = console
+
+    def start(self, step: str, *, total: int | None) -> None:
+        """Open a bar for the step (plain line when not a terminal)."""
+        if not self._tasks:
+            self._progress.start()
+        self._tasks[step] = self._progress.add_task(step, total=total)
+        if not self._console.is_terminal:
+            self._console.print(f"{step}: started ({total if total is not None else '?'} items)")
+
+    def advance(self, step: str, units: int = 1) -> None:
+        """Move the step's bar."""
+        if step in self._tasks:
+            self._progress.advance(self._tasks[step], units)
+
+    def finish(self, step: str, *, note: str = "") -> None:
+        """Close the step's bar."""
+        task = self._tasks.get(step)
+        if task is not None:
+            self._progress.update(task, completed=self._progress.tasks[task].total)
+        if not self._console.is_terminal:
+            self._console.print(f"{step}: done{' — ' + note if note else ''}")
+
+    def close(self) -> None:
+        """Stop the live display."""
+        if self._tasks:
+            self._progress.stop()
+
+
+def print_summary(console: Console, result: PipelineResult, files: dict[str, Path]) -> None:
+    """Decision, gates table, reasons and report paths on one screen."""
+    decision = result.decision.value
+    console.print(Text(f"releasegate: {decision}", style=_STYLE[decision]))
+    if result.gates:
+        table = Table(show_header=True, header_style="bold")
+        for column in ("gate", "metric", "value", "rule", "type", "result"):
+            table.add_column(column)
+        for g in result.gates:
+            value = "—" if g.value is None else f"{g.value:.4f}"
+            outcome = "skipped" if g.skipped else ("pass" if g.passed else "FAIL")
+            style = (
+                "" if g.passed else ("yellow" if g.gate_type == "warning" or g.skipped else "red")
+            )
+            table.add_row(
+                g.name,
+                g.metric,
+                value,
+                f"{g.comparison} {g.threshold:g}",
+                g.gate_type,
+                Text(outcome, style=style),
+            )
+        console.print(table)
+    for reason in result.reasons:
+        console.print(Text(f"• {reason}"))
+    for warning in result.warnings:
+        console.print(Text(f"! {warning}", style="yellow"))
+    for name, path in files.items():
+        console.print(Text(f"  {name}: {path}"))

@@ -1,0 +1,1 @@
+"""Report writers: pure functions of a ``PipelineResult``."""

@@ -1,0 +1,184 @@
+"""``report.md``: the human report, sized for a GitHub job summary or PR comment.
+
+Every piece of model output or benchmark text is escaped (``md_inline``) or fenced
+(``md_code``): it is untrusted data.
+"""
+
+from __future__ import annotations
+
+from releasegate.record import ExampleResult, GateResult, PipelineResult
+from releasegate.report.text import md_code, md_inline
+from releasegate.results import MetricValue
+
+_ICON = {"DEPLOY": "✅", "BLOCK": "❌", "ERROR": "⚠️"}
+_HEADLINE = (
+    "accuracy",
+    "json_valid_rate",
+    "schema_valid_rate",
+    "action_accuracy",
+    "exact_match",
+    "field_precision",
+    "field_recall",
+    "field_f1",
+)
+
+
+def render_markdown(result: PipelineResult) -> str:
+    """The whole human report."""
+    parts = [
+        _header(result),
+        _gates(result.gates),
+        _failures(result),
+        _metrics(result),
+        _categories(result),
+        _stages(result),
+        _provenance(result),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _header(result: PipelineResult) -> str:
+    run = result.run
+    lines = [
+        f"# {_ICON[result.decision.value]} releasegate: **{result.decision.value}**",
+        "",
+        f"Model `{md_inline(run.model_ref)}` ({run.model_backend}) on benchmark "
+        f"`{md_inline(run.benchmark_name)}` ({run.n_examples} examples), "
+        f"run `{run.run_id}`, {run.duration_seconds:.1f} s.",
+        "",
+        "**Why:**",
+    ]
+    lines += [f"- {md_inline(reason, limit=600)}" for reason in result.reasons]
+    if result.warnings:
+        lines += ["", "**Warnings:**"]
+        lines += [f"- {md_inline(w, limit=600)}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def _gates(gates: list[GateResult]) -> str:
+    if not gates:
+        return ""
+    rows = [
+        "## Quality gates",
+        "",
+        "| Gate | Metric | Value | Rule | Type | Result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in gates:
+        value = "—" if g.value is None else f"{g.value:.4f}"
+        if g.bound != "point" and g.value is not None:
+            value += f" ({g.bound})"
+        outcome = "skipped" if g.skipped else ("pass" if g.passed else "**FAIL**")
+        rows.append(
+            f"| {md_inline(g.name)} | `{g.metric}` | {value} | {g.comparison} {g.threshold:g} "
+            f"| {g.gate_type} | {outcome} |"
+        )
+    return "\n".join(rows)
+
+
+def _failures(result: PipelineResult) -> str:
+    failed = [g for g in result.gates if not g.passed and not g.skipped]
+    if not failed:
+        return ""
+    by_id = {e.id: e for e in result.examples}
+    blocks = ["## What failed and why"]
+    for gate in failed:
+        title = f"### {md_inline(gate.name)} ({gate.gate_type})"
+        blocks.append(f"{title}\n\n{md_inline(gate.explanation, limit=1200)}")
+        if gate.description:
+            blocks.append(f"_Protects: {md_inline(gate.description, limit=300)}_")
+        examples = [by_id[i] for i in gate.worst_examples if i in by_id][:3]
+        if examples:
+            blocks.append(f"Failing examples ({len(gate.worst_examples)} listed in report.json):")
+            blocks.extend(_example_block(e) for e in examples)
+    return "\n\n".join(blocks)
+
+
+def _example_block(example: ExampleResult) -> str:
+    problem = example.error or example.schema_error or example.parse_error
+    lines = [
+        f"<details><summary><code>{md_inline(example.id)}</code> ({md_inline(example.category)})"
+        f"{': ' + md_inline(problem, limit=120) if problem else ''}</summary>",
+        "",
+        f"Input: {md_inline(example.input, limit=300)}",
+        "",
+        "Expected:",
+        "",
+        md_code(example.expected_output),
+        "",
+        "Got:",
+        "",
+        md_code(example.output),
+        "",
+        "</details>",
+    ]
+    return "\n".join(lines)
+
+
+def _fmt_metric(mv: MetricValue) -> str:
+    ci = f"{mv.ci.low:.3f}–{mv.ci.high:.3f}" if mv.ci else "—"
+    failed = f" ({mv.n_failed} failed)" if mv.n_failed else ""
+    return f"{mv.value:.4f} | {ci} | {mv.n}{failed}"
+
+
+def _metrics(result: PipelineResult) -> str:
+    details = result.metric_details
+    names = [n for n in _HEADLINE if n in details]
+    names += sorted(n for n in details if n not in _HEADLINE and "[" not in n)
+    if not names:
+        return ""
+    rows = ["## Metrics", "", "| Metric | Value | 95% CI | n |", "|---|---|---|---|"]
+    rows += [f"| `{n}` | {_fmt_metric(details[n])} |" for n in names]
+    return "\n".join(rows)
+
+
+def _categories(result: PipelineResult) -> str:
+    details = result.metric_details
+    categories = sorted({e.category for e in result.examples})
+    if len(categories) < 2:
+        return ""
+    rows = [
+        "## By category",
+        "",
+        "| Category | n | accuracy | 95% CI | json_valid_rate |",
+        "|---|---|---|---|---|",
+    ]
+    for category in categories:
+        acc = details.get(f"accuracy[{category}]")
+        valid = details.get(f"json_valid_rate[{category}]")
+        if acc is None:
+            continue
+        ci = f"{acc.ci.low:.3f}–{acc.ci.high:.3f}" if acc.ci else "—"
+        valid_text = f"{valid.value:.3f}" if valid else "—"
+        rows.append(f"| {md_inline(category)} | {acc.n} | {acc.value:.3f} | {ci} | {valid_text} |")
+    return "\n".join(rows)
+
+
+def _stages(result: PipelineResult) -> str:
+    rows = ["## Stages", "", "| Stage | Status | Seconds | Notes |", "|---|---|---|---|"]
+    for stage in result.stages:
+        notes = "; ".join(
+            [*stage.errors, *stage.notes] + ([stage.skip_reason] if stage.skip_reason else [])
+        )
+        shown = md_inline(notes, limit=300) if notes else ""
+        rows.append(
+            f"| {stage.name} | {stage.status.value} | {stage.duration_seconds:.2f} | {shown} |"
+        )
+    return "\n".join(rows)
+
+
+def _provenance(result: PipelineResult) -> str:
+    run = result.run
+    return "\n".join(
+        [
+            "<details><summary>Provenance</summary>",
+            "",
+            f"- releasegate {run.releasegate_version}, Python {run.python}, {run.platform}",
+            f"- git: `{run.git_sha or 'n/a'}`; seed {run.seed}; config `{run.config_hash}`",
+            f"- benchmark `{run.benchmark_fingerprint}`",
+            f"- model `{run.model_fingerprint}`",
+            f"- methods: {', '.join(f'{k}={v}' for k, v in run.methods.items())}",
+            "",
+            "</details>",
+        ]
+    )

@@ -1,0 +1,106 @@
+"""Aggregate per-example outcomes into metrics with confidence intervals.
+
+Rates get Wilson score intervals. A failed example (no output) counts as not
+passing in every rate it applies to and is counted in ``n_failed``. Field-level
+precision/recall/F1 are micro-averaged over examples, with a seeded percentile
+bootstrap over examples (fields of one example are not independent).
+A metric that applies to no example is absent, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from releasegate.record import ExampleResult
+from releasegate.results import Interval, MetricValue
+from releasegate.scoring.task import RATE_METRICS
+from releasegate.stats.intervals import wilson
+
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def aggregate(
+    examples: Sequence[ExampleResult], *, rng: np.random.Generator
+) -> dict[str, MetricValue]:
+    """Overall and per-category metrics; per-category names are ``metric[category]``."""
+    metrics = _aggregate_group(examples, suffix="", rng=rng)
+    for category in sorted({e.category for e in examples}):
+        members = [e for e in examples if e.category == category]
+        metrics.update(_aggregate_group(members, suffix=f"[{category}]", rng=rng))
+    return metrics
+
+
+def _aggregate_group(
+    examples: Sequence[ExampleResult], *, suffix: str, rng: np.random.Generator
+) -> dict[str, MetricValue]:
+    out: dict[str, MetricValue] = {}
+    for metric in RATE_METRICS:
+        rate = rate_metric(metric + suffix, examples, metric)
+        if rate is not None:
+            out[rate.name] = rate
+    out.update(field_metrics(examples, suffix=suffix, rng=rng))
+    return out
+
+
+def rate_metric(name: str, examples: Sequence[ExampleResult], key: str) -> MetricValue | None:
+    """Proportion of applicable examples passing ``key``, with a Wilson interval."""
+    applicable = [e for e in examples if e.outcomes.get(key) is not None]
+    if not applicable:
+        return None
+    passed = sum(1 for e in applicable if e.outcomes[key])
+    return MetricValue(
+        name=name,
+        value=passed / len(applicable),
+        ci=wilson(passed, n=len(applicable)),
+        n=len(applicable),
+        n_failed=sum(1 for e in applicable if e.output is None),
+        unit="rate",
+    )
+
+
+def field_metrics(
+    examples: Sequence[ExampleResult], *, suffix: str, rng: np.random.Generator
+) -> dict[str, MetricValue]:
+    """Micro-averaged argument precision, recall and F1 with bootstrap intervals."""
+    rows = [e for e in examples if e.field_expected is not None]
+    if not rows:
+        return {}
+    counts = np.array(
+        [[e.field_tp or 0, e.field_predicted or 0, e.field_expected or 0] for e in rows],
+        dtype=np.float64,
+    )
+    n_failed = sum(1 for e in rows if e.output is None)
+    idx = rng.integers(0, len(rows), size=(BOOTSTRAP_RESAMPLES, len(rows)))
+    boot = counts[idx].sum(axis=1)  # (B, 3): tp, predicted, expected per resample
+    point = counts.sum(axis=0)
+    out: dict[str, MetricValue] = {}
+    for name, value, samples in _prf(point, boot):
+        if value is None:
+            continue
+        finite = samples[np.isfinite(samples)]
+        ci = None
+        if len(rows) >= 2 and finite.size:
+            low, high = np.percentile(finite, [2.5, 97.5])
+            ci = Interval(low=float(low), high=float(high), method="bootstrap-percentile")
+        out[f"{name}{suffix}"] = MetricValue(
+            name=f"{name}{suffix}", value=value, ci=ci, n=len(rows), n_failed=n_failed, unit="rate"
+        )
+    return out
+
+
+def _prf(point: np.ndarray, boot: np.ndarray) -> list[tuple[str, float | None, np.ndarray]]:
+    tp, pred, exp = point
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_boot = boot[:, 0] / boot[:, 1]
+        r_boot = boot[:, 0] / boot[:, 2]
+        f_boot = 2 * boot[:, 0] / (boot[:, 1] + boot[:, 2])
+    precision = float(tp / pred) if pred else None
+    recall = float(tp / exp) if exp else None
+    f1 = float(2 * tp / (pred + exp)) if pred + exp else None
+    return [
+        ("field_precision", precision, p_boot),
+        ("field_recall", recall, r_boot),
+        ("field_f1", f1, f_boot),
+    ]

@@ -1,0 +1,1 @@
+"""Persistent state: atomic files, baselines, run history."""

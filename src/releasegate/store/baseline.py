@@ -1,0 +1,150 @@
+"""Baseline files: what a passing run leaves for the next run to compare against.
+
+A baseline holds the metrics with their intervals and per-example outcomes keyed by
+id and input hash, so that the next run can pair examples (SPEC §3, §5). A flat
+seed-style file (``{"accuracy": 0.87, ...}``) is accepted too, for unpaired
+comparison only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from releasegate.errors import BaselineError
+from releasegate.record import PipelineResult
+from releasegate.results import MetricValue
+from releasegate.store.atomic import write_text_atomic
+
+BASELINE_SCHEMA_VERSION = 1
+BASELINE_KIND = "releasegate-baseline"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BaselineExample(_Record):
+    """One example's outcome in the baseline run."""
+
+    id: str
+    input_hash: str
+    category: str
+    outcomes: dict[str, bool | None]
+    output: str | None
+    field_tp: int | None = None
+    field_predicted: int | None = None
+    field_expected: int | None = None
+
+
+class Baseline(_Record):
+    """A full baseline, written by a DEPLOY run."""
+
+    schema_version: int = BASELINE_SCHEMA_VERSION
+    kind: Literal["releasegate-baseline"] = "releasegate-baseline"
+    created_at: str
+    run_id: str
+    benchmark_name: str
+    benchmark_fingerprint: str
+    n_examples: int
+    model_ref: str
+    model_fingerprint: str
+    config_hash: str
+    seed: int
+    metrics: dict[str, MetricValue]
+    examples: list[BaselineExample]
+
+
+class FlatBaseline(_Record):
+    """A seed-style baseline: metric name -> value, nothing per example."""
+
+    path: str
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+def baseline_from_result(result: PipelineResult) -> Baseline:
+    """The baseline a run leaves behind (per-example outcomes and outputs included)."""
+    run = result.run
+    return Baseline(
+        created_at=run.finished_at,
+        run_id=run.run_id,
+        benchmark_name=run.benchmark_name,
+        benchmark_fingerprint=run.benchmark_fingerprint,
+        n_examples=run.n_examples,
+        model_ref=run.model_ref,
+        model_fingerprint=run.model_fingerprint,
+        config_hash=run.config_hash,
+        seed=run.seed,
+        metrics=result.metric_details,
+        examples=[
+            BaselineExample(
+                id=e.id,
+                input_hash=e.input_hash,
+                category=e.category,
+                outcomes=e.outcomes,
+                output=e.output,
+                field_tp=e.field_tp,
+                field_predicted=e.field_predicted,
+                field_expected=e.field_expected,
+            )
+            for e in result.examples
+        ],
+    )
+
+
+def write_baseline(path: Path, baseline: Baseline) -> None:
+    """Write atomically: a crash never leaves a half-written baseline."""
+    write_text_atomic(path, baseline.model_dump_json(indent=1) + "\n")
+
+
+def load_baseline(path: str | Path) -> Baseline | FlatBaseline:
+    """Read a full or flat baseline.
+
+    Raises:
+        BaselineError: unreadable, not JSON, an unknown schema version, or neither form.
+    """
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BaselineError(f"{file}: cannot read baseline: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{file}:{exc.lineno}: invalid JSON in baseline: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise BaselineError(f"{file}: a baseline must be a JSON object")
+    if data.get("kind") == BASELINE_KIND:
+        version = data.get("schema_version")
+        if version != BASELINE_SCHEMA_VERSION:
+            raise BaselineError(
+                f"{file}: schema_version {version!r} is not supported "
+                f"(this releasegate reads {BASELINE_SCHEMA_VERSION})"
+            )
+        try:
+            return Baseline.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise BaselineError(f"{file}: {where}: {first['msg']}") from exc
+    return _flat(file, data)
+
+
+def _flat(file: Path, data: dict[str, object]) -> FlatBaseline:
+    metrics: dict[str, float] = {}
+    for key, value in data.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise BaselineError(
+                f"{file}: {key}: not a releasegate baseline, and a flat baseline needs numbers "
+                f"only (got {type(value).__name__})"
+            )
+        metrics[key] = float(value)
+    if not metrics:
+        raise BaselineError(f"{file}: the baseline has no metrics")
+    return FlatBaseline(path=str(file), metrics=metrics)
