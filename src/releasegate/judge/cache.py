@@ -1,0 +1,74 @@
+"""SQLite judge cache: a verdict per (judge model + full prompt + config hash).
+
+Only parsed, valid verdicts are stored (never errors), with the usage figures of
+the call that produced them; a hit costs $0. The API key is not part of the key
+and never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS judge_cache (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+)
+"""
+
+
+def cache_key(
+    *, provider: str, model: str, base_url: str | None, config_hash: str, system: str, user: str
+) -> str:
+    """sha256 over everything that determines the judge's reply."""
+    blob = json.dumps(
+        [provider, model, base_url or "", config_hash, system, user], ensure_ascii=False
+    ).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedReply:
+    """A stored judge reply."""
+
+    reply: str
+    tokens_in: int | None
+    tokens_out: int | None
+
+
+class JudgeCache:
+    """A small synchronous SQLite store, used from the event-loop thread only."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path))
+        with self._conn:
+            self._conn.execute(_SCHEMA)
+
+    def get(self, key: str) -> CachedReply | None:
+        """The stored reply for ``key``, if any."""
+        row = self._conn.execute(
+            "SELECT reply, tokens_in, tokens_out FROM judge_cache WHERE key = ?", (key,)
+        ).fetchone()
+        return CachedReply(row[0], row[1], row[2]) if row else None
+
+    def put(self, key: str, *, model: str, reply: CachedReply) -> None:
+        """Store a valid verdict (idempotent)."""
+        with self._conn:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO judge_cache (key, model, reply, tokens_in, tokens_out) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, model, reply.reply, reply.tokens_in, reply.tokens_out),
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()

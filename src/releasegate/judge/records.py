@@ -1,0 +1,69 @@
+"""Typed results of the judge stage."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from releasegate.results import MetricValue
+
+
+class JudgeItem(BaseModel):
+    """One sampled item: a verdict (scores) or a judge error, never both."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    category: str
+    scores: dict[str, int] | None = None
+    """Criterion -> 1..5; None when the item could not be judged (see ``error``)."""
+    rationale: str | None = None
+    error: str | None = None
+    """Why there is no verdict (missing output, unparseable reply, HTTP error, budget)."""
+    injection_flagged: bool = False
+    injection_reason: str | None = None
+    """The heuristics that fired, e.g. ``ignore-instructions, score-demand``."""
+    truncated: bool = False
+    """The untrusted text was cut to ``max_output_chars`` before judging."""
+    cached: bool = False
+    """Served from the judge cache (cost $0)."""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    attempts: int = 0
+    """Judge calls made for this item (0 when cached or not sent)."""
+
+
+class JudgeOutcome(BaseModel):
+    """Everything the judge stage produced, for the pipeline and the reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["success", "skipped", "failed"]
+    skip_reason: str | None = None
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    items: list[JudgeItem] = Field(default_factory=list)
+    sample_ids: list[str] = Field(default_factory=list)
+    """Ids judged (after any budget shrink), in sampling-priority order."""
+    sample_seed: int = 0
+    sample_method: str = ""
+    sample_target: int = 0
+    """Sample size before the budget shrink."""
+    config_hash: str = ""
+    """Hash of the score-relevant judge settings; paired comparison needs equal hashes."""
+    provider: str | None = None
+    model: str | None = None
+    budget_usd: float = 0.0
+    spent_usd: float = 0.0
+    estimated_usd: float = 0.0
+    """Pre-flight estimate for the (possibly shrunk) sample."""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    price_known: bool = False
+    """False: no price for the judge model, treated as free (a local judge)."""
+    cache_hits: int = 0
+    injection_flagged: int = 0
+    """How many sampled outputs the injection heuristics flagged."""
+    notes: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)

@@ -1,0 +1,311 @@
+"""A real HTTP server on 127.0.0.1 that speaks chat completions and Anthropic messages.
+
+For tests and benchmarks of the judge with the real SDK clients. It can be
+programmed to answer slowly, with 429 (+ Retry-After), 500, malformed JSON,
+truncated bodies, or a reply of your choosing, and it reports usage figures and
+the highest number of requests it had in flight at once.
+
+    with FakeLLMServer(latency_s=0.05) as server:
+        server.push_faults(Fault("429", retry_after="0.2"), Fault("500"))
+        ... AsyncOpenAI(base_url=server.openai_base_url, ...) ...
+        server.max_in_flight, server.requests
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+FaultKind = Literal["429", "500", "503", "401", "malformed", "truncated", "slow"]
+
+Verdict = dict[str, object] | str
+"""A verdict object (sent as JSON / as a tool call), or raw reply text (e.g. garbage)."""
+
+_SECTION = re.compile(r"<<<BEGIN_(INPUT|REFERENCE|OUTPUT)_(\w+)>>>\n(.*?)\n<<<END_\1_\2>>>", re.S)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted misbehaviour, applied to the next request that arrives."""
+
+    kind: FaultKind
+    retry_after: str | None = None
+    """Retry-After header value for 429/503."""
+    delay_s: float = 0.0
+    """For ``slow``: extra seconds before answering."""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """What the server saw."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, object]
+    started: float
+    finished: float
+
+
+def fenced_sections(prompt: str) -> dict[str, str]:
+    """The fenced INPUT / REFERENCE / OUTPUT texts of a judge prompt."""
+    return {m.group(1): m.group(3) for m in _SECTION.finditer(prompt)}
+
+
+def _canonical(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text.strip()
+
+
+def reference_verdict(system: str, user: str) -> Verdict:
+    """A deterministic stand-in judge: 5s when the output equals the reference, else 2s.
+
+    Criterion names are read from the ``"scores"`` example in the system prompt.
+    """
+    sections = fenced_sections(user)
+    match = re.search(r'"scores": (\{[^}]*\})', system)
+    names = list(json.loads(match.group(1))) if match else ["accuracy"]
+    same = _canonical(sections.get("OUTPUT", "")) == _canonical(sections.get("REFERENCE", "?"))
+    score = 5 if same else 2
+    return {
+        "rationale": "matches the reference" if same else "differs",
+        "scores": dict.fromkeys(names, score),
+    }
+
+
+@dataclass
+class _State:
+    verdict: Callable[[str, str], Verdict]
+    latency_s: float
+    faults: deque[Fault] = field(default_factory=deque)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+
+def _prompt_parts(body: dict[str, object]) -> tuple[str, str]:
+    system = body.get("system") if isinstance(body.get("system"), str) else ""
+    user = ""
+    messages = body.get("messages")
+    for msg in messages if isinstance(messages, list) else []:
+        if isinstance(msg, dict) and msg.get("role") == "system":
+            system = str(msg.get("content", ""))
+        elif isinstance(msg, dict) and msg.get("role") == "user":
+            user = str(msg.get("content", ""))
+    return str(system), user
+
+
+def _openai_body(body: dict[str, object], text: str, tokens: tuple[int, int]) -> dict[str, object]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": tokens[0],
+            "completion_tokens": tokens[1],
+            "total_tokens": tokens[0] + tokens[1],
+        },
+    }
+
+
+def _anthropic_body(
+    body: dict[str, object], verdict: Verdict, tokens: tuple[int, int]
+) -> dict[str, object]:
+    if isinstance(verdict, str):
+        content: list[dict[str, object]] = [{"type": "text", "text": verdict}]
+        stop = "end_turn"
+    else:
+        content = [
+            {"type": "tool_use", "id": "toolu_fake", "name": "record_verdict", "input": verdict}
+        ]
+        stop = "tool_use"
+    return {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "fake"),
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": tokens[0], "output_tokens": tokens[1]},
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+        """Silence the default stderr access log."""
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _fault(self, fault: Fault) -> bool:
+        """Apply a fault; True when the response has been sent."""
+        if fault.kind == "slow":
+            time.sleep(fault.delay_s)
+            return False
+        if fault.kind == "truncated":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "4096")
+            self.end_headers()
+            self.wfile.write(b'{"id": "chatcmpl-fake", "choices": [{"index"')
+            self.wfile.flush()
+            self.close_connection = True
+            return True
+        if fault.kind == "malformed":
+            self._send(200, b'{"id": "chatcmpl-fake", "choices": [ this is not json')
+            return True
+        headers = {"retry-after": fault.retry_after} if fault.retry_after is not None else {}
+        error = {"error": {"message": f"fake {fault.kind}", "type": "fake_error"}}
+        self._send(int(fault.kind), json.dumps(error).encode(), headers)
+        return True
+
+    def do_POST(self) -> None:
+        """Answer a chat-completions or messages request."""
+        state = self.server.state
+        started = time.monotonic()
+        with state.lock:
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            fault = state.faults.popleft() if state.faults else None
+        body: dict[str, object] = {}
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            time.sleep(state.latency_s)
+            if fault is not None and self._fault(fault):
+                return
+            system, user = _prompt_parts(body)
+            verdict = state.verdict(system, user)
+            text = verdict if isinstance(verdict, str) else json.dumps(verdict)
+            tokens = (math.ceil(len(system + user) / 4), math.ceil(len(text) / 4))
+            if self.path.rstrip("/").endswith("/messages"):
+                payload = _anthropic_body(body, verdict, tokens)
+            else:
+                payload = _openai_body(body, text, tokens)
+            self._send(200, json.dumps(payload).encode())
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+                state.requests.append(
+                    RecordedRequest(
+                        path=self.path,
+                        headers={k.lower(): v for k, v in self.headers.items()},
+                        body=body,
+                        started=started,
+                        finished=time.monotonic(),
+                    )
+                )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: _State
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a timeout test) is not an error worth printing."""
+
+
+class FakeLLMServer:
+    """Start on enter, stop on exit; thread-safe counters for assertions."""
+
+    def __init__(
+        self,
+        *,
+        latency_s: float = 0.0,
+        verdict: Callable[[str, str], Verdict] = reference_verdict,
+    ) -> None:
+        self._state = _State(verdict=verdict, latency_s=latency_s)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FakeLLMServer:
+        """Bind to a free port on 127.0.0.1 and serve in a background thread."""
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.state = self._state
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def openai_base_url(self) -> str:
+        """Base URL for the openai SDK (it appends ``/chat/completions``)."""
+        return self.root_url + "/v1"
+
+    def push_faults(self, *faults: Fault) -> None:
+        """Queue faults for the next requests, in arrival order."""
+        with self._state.lock:
+            self._state.faults.extend(faults)
+
+    def set_verdict(self, verdict: Callable[[str, str], Verdict]) -> None:
+        """Replace the function that produces replies."""
+        self._state.verdict = verdict
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests the server was handling at the same time."""
+        return self._state.max_in_flight
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request seen so far, in completion order."""
+        with self._state.lock:
+            return list(self._state.requests)
+
+    def reset_counters(self) -> None:
+        """Forget requests and the in-flight maximum."""
+        with self._state.lock:
+            self._state.requests.clear()
+            self._state.max_in_flight = 0
