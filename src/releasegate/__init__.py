@@ -1,3 +1,76 @@
-"""releasegate: decide whether a fine-tuned LLM may ship."""
+"""releasegate: decide whether a fine-tuned LLM may ship.
+
+The public API keeps the seed's names::
+
+    from releasegate import EvaluationPipeline, load_config
+
+    result = EvaluationPipeline(load_config("releasegate.yaml")).run(
+        model_path="models/candidate", benchmark_path="benchmark.jsonl",
+        baseline_path="baselines/new_baseline.json",
+    )
+    print(result.decision, result.exit_code)
+
+Names are imported on first use, so that ``releasegate --help`` does not pay for
+numpy and scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Comparison": "releasegate.config.gates",
+    "Decision": "releasegate.results",
+    "EvaluationPipeline": "releasegate.pipeline",
+    "GateType": "releasegate.config.gates",
+    "MetricValue": "releasegate.results",
+    "PipelineConfig": "releasegate.config.schema",
+    "PipelineResult": "releasegate.record",
+    "PipelineStatus": "releasegate.results",
+    "QualityGate": "releasegate.config.gates",
+    "StageResult": "releasegate.results",
+    "load_config": "releasegate.config.load",
+}
+
+__all__ = [
+    "Comparison",
+    "Decision",
+    "EvaluationPipeline",
+    "GateType",
+    "MetricValue",
+    "PipelineConfig",
+    "PipelineResult",
+    "PipelineStatus",
+    "QualityGate",
+    "StageResult",
+    "load_config",
+]
+
+if TYPE_CHECKING:
+    from releasegate.config.gates import Comparison as Comparison
+    from releasegate.config.gates import GateType as GateType
+    from releasegate.config.gates import QualityGate as QualityGate
+    from releasegate.config.load import load_config as load_config
+    from releasegate.config.schema import PipelineConfig as PipelineConfig
+    from releasegate.pipeline import EvaluationPipeline as EvaluationPipeline
+    from releasegate.record import PipelineResult as PipelineResult
+    from releasegate.results import Decision as Decision
+    from releasegate.results import MetricValue as MetricValue
+    from releasegate.results import PipelineStatus as PipelineStatus
+    from releasegate.results import StageResult as StageResult
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'releasegate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

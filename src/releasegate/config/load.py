@@ -90,7 +90,8 @@ def _line_index(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
 
 
 def _describe(exc: ValidationError, *, source: str, lines: Mapping[Loc, int]) -> str:
-    errors = exc.errors()
+    # An unknown key usually explains a "missing" one (a typo), so report it first.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc: Loc = tuple(first["loc"])
     line = _nearest_line(loc, lines)
