@@ -117,7 +117,7 @@ class JudgeConfig(BaseModel):
     """USD per million input tokens; None = the dated default table (see docs/judge.md)."""
     output_price_per_mtok: float | None = Field(default=None, ge=0.0)
     """USD per million output tokens; None = the dated default table."""
-    max_tokens: int = Field(default=400, ge=16)
+    max_tokens: int = Field(default=300, ge=16)
     """Cap on the judge's reply length in tokens (also the worst case the budget reserves)."""
     structured_output: Literal["json_schema", "json_object", "none"] = "json_schema"
     """How to ask OpenAI-compatible servers for JSON: a strict schema, JSON mode, or prompt only."""

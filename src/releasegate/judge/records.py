@@ -57,7 +57,7 @@ class JudgeOutcome(BaseModel):
     budget_usd: float = 0.0
     spent_usd: float = 0.0
     estimated_usd: float = 0.0
-    """Pre-flight estimate for the (possibly shrunk) sample."""
+    """Pre-flight upper bound of the spend for the (possibly shrunk) sample (cache hits free)."""
     tokens_in: int = 0
     tokens_out: int = 0
     price_known: bool = False

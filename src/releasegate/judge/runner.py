@@ -25,9 +25,9 @@ from releasegate.judge.providers.base import (
 from releasegate.judge.records import JudgeItem
 
 CHARS_PER_TOKEN_ESTIMATE = 4.0
-"""Typical characters per token, for the pre-flight estimate."""
+"""Typical characters per token, for tokens a provider did not report."""
 CHARS_PER_TOKEN_UPPER = 3.0
-"""Pessimistic characters per token, for the budget reservation of a call in flight."""
+"""Pessimistic characters per token, for the pre-flight bound and the budget reservation."""
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,22 @@ class WorkItem:
         return len(self.prompt.system) + len(self.prompt.user) if self.prompt else 0
 
 
-def estimated_output_tokens(config: JudgeConfig) -> int:
-    """Typical verdict length: a short rationale plus one score per criterion."""
-    return min(config.max_tokens, 100 + 10 * len(config.criteria))
+def upper_cost(prompt_chars: int, config: JudgeConfig, prices: tuple[float, float] | None) -> float:
+    """Upper bound of one call's cost: prompt at 3 characters per token, a full-length reply.
+
+    The pre-flight estimate and the budget reservation both use it, so a sample
+    that passed the pre-flight is not cut short by the hard stop unless the
+    provider counts more tokens than the bound.
+    """
+    if prices is None:
+        return 0.0
+    tokens_in = math.ceil(prompt_chars / CHARS_PER_TOKEN_UPPER)
+    return (tokens_in * prices[0] + config.max_tokens * prices[1]) / 1e6
 
 
 def estimate_cost(item: WorkItem, config: JudgeConfig, prices: tuple[float, float] | None) -> float:
-    """Pre-flight cost of judging one item (0 for a missing output or a free judge)."""
-    if item.prompt is None or prices is None:
-        return 0.0
-    tokens_in = math.ceil(item.prompt_chars / CHARS_PER_TOKEN_ESTIMATE)
-    return (tokens_in * prices[0] + estimated_output_tokens(config) * prices[1]) / 1e6
+    """Pre-flight cost bound of judging one item (0 for a missing output or a free judge)."""
+    return upper_cost(item.prompt_chars, config, prices) if item.prompt is not None else 0.0
 
 
 @dataclass
@@ -77,9 +82,9 @@ class Ledger:
             return 0.0
         return (tokens_in * self.prices[0] + tokens_out * self.prices[1]) / 1e6
 
-    def reserve(self, prompt_chars: int, max_tokens: int) -> float | None:
-        """Reserve the worst case of one call; None when it would break the budget."""
-        worst = self.cost(math.ceil(prompt_chars / CHARS_PER_TOKEN_UPPER), max_tokens)
+    def reserve(self, prompt_chars: int, config: JudgeConfig) -> float | None:
+        """Reserve the upper bound of one call; None when it would break the budget."""
+        worst = upper_cost(prompt_chars, config, self.prices)
         if self.prices is not None and self.spent_usd + self.reserved_usd + worst > self.budget_usd:
             return None
         self.reserved_usd += worst
@@ -207,7 +212,7 @@ async def _judge_called(state: RunState, w: WorkItem, prompt: JudgePrompt) -> Ju
     while True:
         if state.fatal is not None:
             return _failed(w, a, f"not judged: the judge stopped after an error ({state.fatal})")
-        reservation = state.ledger.reserve(w.prompt_chars, cfg.max_tokens)
+        reservation = state.ledger.reserve(w.prompt_chars, cfg)
         if reservation is None:
             state.budget_stops += 1
             return _failed(w, a, f"not judged: budget of ${cfg.budget_usd:.2f} reached")

@@ -136,8 +136,9 @@ def plan_sample(
         running += c
     if keep < len(work):
         notes.append(
-            f"pre-flight estimate ${full:.4f} for {len(work)} items exceeds the judge budget "
-            f"${config.budget_usd:.2f}; sample shrunk to {keep} items (estimate ${running:.4f})"
+            f"pre-flight estimate (upper bound) ${full:.4f} for {len(work)} items exceeds the "
+            f"judge budget ${config.budget_usd:.2f}; sample shrunk to {keep} items "
+            f"(estimate ${running:.4f})"
         )
     return _Plan(work=work[:keep], target=target, estimated_usd=running, notes=notes)
 

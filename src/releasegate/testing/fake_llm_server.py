@@ -86,6 +86,7 @@ def reference_verdict(system: str, user: str) -> Verdict:
 class _State:
     verdict: Callable[[str, str], Verdict]
     latency_s: float
+    usage_scale: float = 1.0
     faults: deque[Fault] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
@@ -151,6 +152,7 @@ def _anthropic_body(
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
@@ -205,7 +207,11 @@ class _Handler(BaseHTTPRequestHandler):
             system, user = _prompt_parts(body)
             verdict = state.verdict(system, user)
             text = verdict if isinstance(verdict, str) else json.dumps(verdict)
-            tokens = (math.ceil(len(system + user) / 4), math.ceil(len(text) / 4))
+            scale = state.usage_scale
+            tokens = (
+                math.ceil(scale * len(system + user) / 4),
+                math.ceil(scale * len(text) / 4),
+            )
             if self.path.rstrip("/").endswith("/messages"):
                 payload = _anthropic_body(body, verdict, tokens)
             else:
@@ -288,6 +294,10 @@ class FakeLLMServer:
         """Queue faults for the next requests, in arrival order."""
         with self._state.lock:
             self._state.faults.extend(faults)
+
+    def set_usage_scale(self, scale: float) -> None:
+        """Report ``scale`` times the usual token counts (a tokenizer that counts more)."""
+        self._state.usage_scale = scale
 
     def set_verdict(self, verdict: Callable[[str, str], Verdict]) -> None:
         """Replace the function that produces replies."""

@@ -34,7 +34,7 @@ class AnthropicProvider:
     def __init__(self, config: JudgeConfig, api_key: str | None) -> None:
         self._model = config.model or ""
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key,
+            api_key=api_key or "not-needed",  # a keyless proxy; the SDK insists on a key
             base_url=config.base_url,
             max_retries=0,
             timeout=config.timeout_s,
