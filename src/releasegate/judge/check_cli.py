@@ -1,0 +1,108 @@
+"""``releasegate judge-check``: run the configured judge on a labelled calibration set.
+
+The lead registers :func:`judge_check` on the main Typer app. Exit codes:
+0 the check ran (and met ``--min-kappa`` if given), 1 agreement below
+``--min-kappa``, 2 bad config / calibration file / the judge could not run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from releasegate.errors import ConfigError, ReleaseGateError
+from releasegate.judge.calibration import JudgeCheckReport, load_calibration, run_judge_check
+from releasegate.judge.config import JudgeConfig
+
+DEFAULT_CALIBRATION = Path("examples/task-api/judge_calibration.jsonl")
+
+
+def load_judge_config(path: Path) -> JudgeConfig:
+    """The ``judge:`` section of a releasegate YAML config (or a file that is only that section)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from exc
+    section = data.get("judge", data) if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: no 'judge:' section")
+    try:
+        return JudgeConfig.model_validate(section)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"judge.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def render_report(report: JudgeCheckReport) -> str:
+    """A plain-text summary of the agreement."""
+
+    def fmt(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    lines = [
+        f"judge-check: {report.status}, {report.n_judged}/{report.n_items} items judged",
+        f"{'criterion':<16}{'n':>4}{'exact':>8}{'within1':>9}{'kappa':>8}{'kappa_q':>9}",
+    ]
+    for c in report.criteria:
+        lines.append(
+            f"{c.criterion:<16}{c.n:>4}{fmt(c.accuracy):>8}{fmt(c.within_one):>9}"
+            f"{fmt(c.kappa):>8}{fmt(c.kappa_quadratic):>9}"
+        )
+    lines.append(
+        f"injection: {report.injected_flagged}/{report.injected_items} injected outputs flagged, "
+        f"{report.clean_flagged} clean outputs flagged"
+    )
+    price = "" if report.price_known else " (no known price: treated as free)"
+    lines.append(
+        f"cost: ${report.spent_usd:.4f}{price}, tokens in {report.tokens_in}, "
+        f"out {report.tokens_out}"
+    )
+    lines += [f"note: {n}" for n in report.notes]
+    lines += [f"error: {e}" for e in report.errors]
+    return "\n".join(lines)
+
+
+def judge_check(
+    config: Annotated[Path, typer.Option("--config", "-c", help="releasegate YAML config.")],
+    calibration: Annotated[
+        Path, typer.Option("--calibration", help="Labelled calibration JSONL.")
+    ] = DEFAULT_CALIBRATION,
+    seed: Annotated[int, typer.Option(help="Seed for the fence token and backoff jitter.")] = 0,
+    cache: Annotated[
+        Path | None, typer.Option(help="SQLite judge cache (re-runs cost nothing).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+    ] = None,
+    min_kappa: Annotated[
+        float | None,
+        typer.Option(help="Exit 1 if any criterion's quadratic-weighted kappa is below this."),
+    ] = None,
+) -> None:
+    """Run the configured judge on a labelled calibration set and report agreement and cost."""
+    try:
+        judge_config = load_judge_config(config)
+        items = load_calibration(calibration)
+        report = run_judge_check(
+            config=judge_config, calibration=items, seed=seed, cache_path=cache
+        )
+    except ReleaseGateError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(render_report(report))
+    if json_out is not None:
+        json_out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if report.status != "success":
+        raise typer.Exit(code=2)
+    if min_kappa is not None and any(
+        c.kappa_quadratic is None or c.kappa_quadratic < min_kappa for c in report.criteria
+    ):
+        raise typer.Exit(code=1)
