@@ -134,3 +134,14 @@ def test_intervals_nest_with_level(kn: tuple[int, int]) -> None:
             widths.append((ci.low, ci.high))
         for (lo_a, hi_a), (lo_b, hi_b) in itertools.pairwise(widths):
             assert lo_b <= lo_a + 1e-12 and hi_b >= hi_a - 1e-12
+
+
+def test_normal_quantile_matches_scipy() -> None:
+    from scipy import stats as sps
+
+    from releasegate.stats import normal_quantile
+
+    for p in (1e-10, 0.001, 0.025, 0.05, 0.2, 0.5, 0.8, 0.95, 0.975, 0.999, 1 - 1e-10):
+        assert normal_quantile(p) == pytest.approx(float(sps.norm.ppf(p)), rel=1e-13, abs=1e-14)
+    with pytest.raises(ValueError):
+        normal_quantile(1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -68,11 +69,12 @@ def test_mcnemar_exact_matches_scipy_and_statsmodels(b: int, c: int) -> None:
 @pytest.mark.parametrize(("b", "c"), DISCORDANT)
 def test_mcnemar_mid_p_by_explicit_summation(b: int, c: int) -> None:
     m = b + c
-    pmf = [math.comb(m, k) / 2**m for k in range(m + 1)]
-    less = sum(pmf[:b]) + 0.5 * pmf[b]
-    greater = sum(pmf[b + 1 :]) + 0.5 * pmf[b]
+    # Exact rational arithmetic: no underflow even for m in the thousands.
+    pmf = [Fraction(math.comb(m, k), 2**m) for k in range(m + 1)]
+    less = float(sum(pmf[:b]) + pmf[b] / 2)
+    greater = float(sum(pmf[b + 1 :]) + pmf[b] / 2)
     k = min(b, c)
-    two = min(1.0, 2 * (sum(pmf[:k]) + 0.5 * pmf[k]))
+    two = min(1.0, float(2 * (sum(pmf[:k]) + pmf[k] / 2)))
     assert mcnemar_p_value(b, c=c, alternative="less") == pytest.approx(less, abs=1e-12)
     assert mcnemar_p_value(b, c=c, alternative="greater") == pytest.approx(greater, abs=1e-12)
     assert mcnemar_p_value(b, c=c) == pytest.approx(two, abs=1e-12)

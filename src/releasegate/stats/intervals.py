@@ -17,6 +17,7 @@ that conversion.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Literal
 
 from scipy import stats
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 Side = Literal["lower", "upper"]
+_STANDARD_NORMAL = NormalDist()
 
 
 def _check_counts(successes: int, n: int) -> None:
@@ -52,9 +54,13 @@ def normal_quantile(probability: float) -> float:
         probability: p in (0, 1).
 
     Returns:
-        The value z with Φ(z) = p.
+        The value z with Φ(z) = p (Wichura's AS 241 algorithm, as in the standard
+        library's ``statistics.NormalDist``; agrees with ``scipy.stats.norm.ppf``
+        to about 1e-15 and is much cheaper per scalar call).
     """
-    return float(stats.norm.ppf(probability))
+    if not 0.0 < probability < 1.0:
+        raise ValueError(f"probability must be in (0, 1), got {probability}")
+    return _STANDARD_NORMAL.inv_cdf(probability)
 
 
 def one_sided_level(confidence: float) -> float:

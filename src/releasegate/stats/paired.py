@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from releasegate.results import Interval
 from releasegate.stats.intervals import normal_quantile, wilson
@@ -149,18 +149,43 @@ def mcnemar_p_value(
     if b < 0 or c < 0:
         raise ValueError(f"counts must be >= 0, got b={b}, c={c}")
     m = b + c
-    dist = stats.binom(m, 0.5)
     mid = method == "mid-p"
     if alternative == "two-sided":
         k = min(b, c)
-        p = 2.0 * float(dist.cdf(k))
+        p = 2.0 * _half_binom_cdf(k, m)
         if mid:
-            p -= float(dist.pmf(k))
+            p -= _half_binom_pmf(k, m)
         return min(1.0, p)
-    p = float(dist.cdf(b)) if alternative == "less" else float(dist.sf(b - 1))
+    p = _half_binom_cdf(b, m) if alternative == "less" else _half_binom_sf(b - 1, m)
     if mid:
-        p -= 0.5 * float(dist.pmf(b))
+        p -= 0.5 * _half_binom_pmf(b, m)
     return min(1.0, max(0.0, p))
+
+
+def _half_binom_cdf(k: int, m: int) -> float:
+    """P(X <= k) for X ~ Binomial(m, 1/2)."""
+    if k < 0:
+        return 0.0
+    if k >= m:
+        return 1.0
+    return float(special.bdtr(k, m, 0.5))
+
+
+def _half_binom_sf(k: int, m: int) -> float:
+    """P(X > k) for X ~ Binomial(m, 1/2) (computed directly, not as 1 - cdf)."""
+    if k < 0:
+        return 1.0
+    if k >= m:
+        return 0.0
+    return float(special.bdtrc(k, m, 0.5))
+
+
+def _half_binom_pmf(k: int, m: int) -> float:
+    """P(X = k) for X ~ Binomial(m, 1/2), via log-gamma (no underflow for large m)."""
+    if k < 0 or k > m:
+        return 0.0
+    log_pmf = math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1) - m * math.log(2.0)
+    return math.exp(log_pmf)
 
 
 def _tango_restricted_p21(delta: float, b: int, c: int, n: int) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from scipy import special
 
 from releasegate.results import Interval
 from releasegate.stats.intervals import wilson
@@ -39,11 +39,12 @@ def _check(x: int, n: int) -> None:
 
 
 def _p_from_z(z: float, alternative: Alternative) -> float:
+    # special.ndtr is the standard normal CDF (Φ); Φ(-z) is the upper tail.
     if alternative == "less":
-        return float(stats.norm.cdf(z))
+        return float(special.ndtr(z))
     if alternative == "greater":
-        return float(stats.norm.sf(z))
-    return min(1.0, 2.0 * float(stats.norm.sf(abs(z))))
+        return float(special.ndtr(-z))
+    return min(1.0, 2.0 * float(special.ndtr(-abs(z))))
 
 
 def restricted_mle_difference(
