@@ -136,16 +136,29 @@ def test_hf_judge_provider_uses_the_backend() -> None:
     assert all(it.tokens_in == 50 and it.cost_usd == 0.0 for it in items)
 
 
-def test_hf_judge_with_missing_model_is_a_clear_fatal_error(tmp_path: Path) -> None:
+def test_hf_judge_load_failure_is_a_clear_fatal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from releasegate.backends import hf
+    from releasegate.errors import BackendError
     from releasegate.judge.config import JudgeConfig
 
+    seen: list[str] = []
+
+    def fail(ref: str, settings: object = None) -> object:
+        seen.append(ref)
+        raise BackendError(f"model path {ref!r} does not exist or is not a directory")
+
+    # The registry's hf provider goes through HFBackend.from_settings (stubbed: no torch import).
+    monkeypatch.setattr(hf.HFBackend, "from_settings", staticmethod(fail))
     cfg = JudgeConfig(provider="hf", model=str(tmp_path / "nope"), on_low_coverage="warn")
     exs = make_examples(10)
     out = run_judge_stage(
         examples=exs, outputs=right_outputs(exs), config=cfg, seed=0, cache_path=None
     )
+    assert seen == [str(tmp_path / "nope")]  # loaded once, then the run stopped
     assert out.status == "failed"
     assert not out.price_known
-    first = out.items[0].error or ""
-    assert "cannot load the local judge model" in first
+    assert "cannot load the local judge model" in (out.items[0].error or "")
+    assert "does not exist" in (out.items[0].error or "")
     assert all(it.scores is None for it in out.items)

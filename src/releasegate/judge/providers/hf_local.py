@@ -35,17 +35,20 @@ class HFJudgeProvider:
         self._ref = config.model or ""
         self._loader = loader
         self._backend: Backend | None = None
+        self._load_error: str | None = None
         self._lock = asyncio.Lock()
         self._calls = 0
 
     async def _ensure_backend(self) -> Backend:
+        if self._load_error is not None:
+            # Calls queued behind a failed load fail the same way instead of reloading.
+            raise ProviderCallError(self._load_error, retryable=False, fatal=True)
         if self._backend is None:
             try:
                 self._backend = await asyncio.to_thread(self._loader, self._ref)
             except ReleaseGateError as exc:
-                raise ProviderCallError(
-                    f"cannot load the local judge model: {exc}", retryable=False, fatal=True
-                ) from exc
+                self._load_error = f"cannot load the local judge model: {exc}"
+                raise ProviderCallError(self._load_error, retryable=False, fatal=True) from exc
         return self._backend
 
     async def complete(self, request: JudgeRequest) -> JudgeReply:
