@@ -26,8 +26,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_out = Console()
-_err = Console(stderr=True)
+# CI logs are not terminals; give them room for the gates table.
+_out = Console(width=None if Console().is_terminal else 140)
+_err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 140)
 T = TypeVar("T")
 
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]

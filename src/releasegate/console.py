@@ -16,6 +16,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from releasegate.gate import rule_text
 from releasegate.record import PipelineResult
 
 _STYLE = {"DEPLOY": "bold green", "BLOCK": "bold red", "ERROR": "bold yellow"}
@@ -82,7 +83,7 @@ def print_summary(console: Console, result: PipelineResult, files: dict[str, Pat
                 g.name,
                 g.metric,
                 value,
-                f"{g.comparison} {g.threshold:g}",
+                rule_text(g),
                 g.gate_type,
                 Text(outcome, style=style),
             )

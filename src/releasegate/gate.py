@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.errors import ConfigError
-from releasegate.record import ExampleResult, GateResult
-from releasegate.results import MetricValue
+from releasegate.results import ExampleResult, GateResult, MetricValue
 from releasegate.scoring.task import RATE_METRICS
 
 _FIX_HINTS: dict[str, str] = {
@@ -151,10 +150,10 @@ def _explain(
         if metric.ci
         else f" (n={metric.n})"
     )
-    read = "" if gate.bound == "point" else f"; its {gate.bound} {value:.3f} is compared"
+    read = "" if gate.bound == "point" else f": its {gate.bound} {value:.3f}"
     head = f"{gate.metric} = {metric.value:.3f}{ci}{read}"
     if passed:
-        return f"{head} {gate.comparison.value} {gate.threshold:g}: passed"
+        return f"{head} is {gate.comparison.value} {gate.threshold:g}: passed"
     gap = abs(value - gate.threshold)
     how_much = f"misses {gate.comparison.value} {gate.threshold:g} by {gap:.3f}"
     if metric.unit == "rate":
@@ -165,6 +164,13 @@ def _explain(
     fix = f" Likely fix: {hint}." if hint else ""
     kind = "BLOCKING" if gate.gate_type is GateType.BLOCKING else "warning"
     return f"[{kind}] {head} {how_much}{confidence}{failed_note}.{fix}"
+
+
+def rule_text(gate: GateResult) -> str:
+    """The gate's rule as shown to people: ``>= 0.85``, or a regression rule in words."""
+    if gate.comparison in {c.value for c in Comparison}:
+        return f"{gate.comparison} {gate.threshold:g}"
+    return gate.comparison
 
 
 def _confidence_note(gate: QualityGate, metric: MetricValue) -> str:

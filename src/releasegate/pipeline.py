@@ -1,14 +1,18 @@
-"""The pipeline: one short function per stage; the only module that imports across stages.
+"""The pipeline: calls one stage function after another; the only cross-stage importer.
 
 ::
 
     config ─ benchmark ─ backend ─> generations ─> automated metrics ─┐
                                                    judge (sampled) ────┤─> gates ─> decision
                                   baseline ─> regression comparison ──┘
+
+Everything that can be checked before a model runs (config, benchmark, baseline,
+the metrics that gates read) is checked first, so a typo never costs a GPU hour.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 import uuid
@@ -17,19 +21,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TypeVar
 
-import numpy as np
 from jsonschema.protocols import Validator
 
-from releasegate import __version__
-from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
+from releasegate import __version__, stages
+from releasegate.backends.base import Backend, Generation
 from releasegate.backends.registry import load_backend
 from releasegate.benchmark.load import load_benchmark
-from releasegate.benchmark.model import Benchmark, Example
+from releasegate.benchmark.model import Benchmark
 from releasegate.config.gates import GateType
 from releasegate.config.schema import PipelineConfig
-from releasegate.errors import ConfigError, InputError, ReleaseGateError
+from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
-from releasegate.generate import run_generation
+from releasegate.judge.records import JudgeOutcome
 from releasegate.manifest import (
     config_dict,
     config_hash,
@@ -38,22 +41,30 @@ from releasegate.manifest import (
     python_platform,
 )
 from releasegate.progress import NullProgress, Progress
-from releasegate.record import (
+from releasegate.record import PipelineResult, RunManifest, flatten_metrics
+from releasegate.regression.baseline_compare import RegressionReport
+from releasegate.results import (
+    Decision,
     ExampleResult,
     GateResult,
-    PipelineResult,
-    RunManifest,
-    flatten_metrics,
+    MetricValue,
+    PipelineStatus,
+    StageResult,
 )
-from releasegate.results import Decision, MetricValue, PipelineStatus, StageResult
-from releasegate.scoring.aggregate import aggregate
 from releasegate.scoring.schema import load_validator
-from releasegate.scoring.task import RATE_METRICS, ExampleScore, score_example
+from releasegate.scoring.task import RATE_METRICS
+from releasegate.store.baseline import Baseline, FlatBaseline, load_baseline
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 FIELD_METRICS = ("field_precision", "field_recall", "field_f1")
+GENERATION_METRICS = (
+    "generation_seconds",
+    "throughput_examples_per_s",
+    "tokens_out_mean",
+    "throughput_tokens_per_s",
+)
 
 
 @dataclass
@@ -65,6 +76,8 @@ class _RunState:
     stages: list[StageResult] = field(default_factory=list)
     metrics: dict[str, MetricValue] = field(default_factory=dict)
     examples: list[ExampleResult] = field(default_factory=list)
+    judge: JudgeOutcome | None = None
+    regression: RegressionReport | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped_prefixes: dict[str, str] = field(default_factory=dict)
@@ -91,8 +104,8 @@ class EvaluationPipeline:
     ) -> PipelineResult:
         """Evaluate and decide.
 
-        Setup problems (bad benchmark, config, model reference) raise before any model
-        runs; a stage that fails later makes the decision ERROR and is recorded.
+        Setup problems (bad benchmark, config, baseline, model reference) raise before
+        any model runs; a stage that fails later makes the decision ERROR and is recorded.
 
         Raises:
             ReleaseGateError: invalid input or configuration.
@@ -101,19 +114,28 @@ class EvaluationPipeline:
         benchmark = load_benchmark(benchmark_path)
         validator, _ = load_validator(self.config.metrics.schema_path)
         check_gate_metrics(self.config, benchmark)
+        baseline = load_baseline(baseline_path) if baseline_path else None
         backend = load_backend(model_path, self.config.model)
 
-        generations = self._stage(state, "generation", lambda: self._generate(backend, benchmark))
-        if generations is not None:
+        generated = self._stage(
+            state,
+            lambda: stages.generate(backend, benchmark, self.config, self.progress),
+            "generation",
+        )
+        if generated is not None:
             self._stage(
                 state,
+                lambda: self._score(state, benchmark, generated[0], validator),
                 "automated_metrics",
-                lambda: self._score(state, benchmark, generations, validator),
             )
+        if state.examples:
+            self._stage(state, lambda: self._judge(state, benchmark), "llm_judge")
+            self._regression(state, baseline, baseline_path)
         gates = self._gates(state)
         return self._finish(state, benchmark, backend, gates, baseline_path)
 
-    def _stage(self, state: _RunState, name: str, fn: Callable[[], _T]) -> _T | None:
+    def _stage(self, state: _RunState, fn: Callable[[], _T], name: str) -> _T | None:
+        """Run one stage; a failure is recorded (decision ERROR), never raised past here."""
         t0 = time.perf_counter()
         try:
             value = fn()
@@ -134,41 +156,13 @@ class EvaluationPipeline:
                 )
             )
             return None
-        if isinstance(value, StageResult):
+        stage = value[-1] if isinstance(value, tuple) else value
+        if isinstance(stage, StageResult):
             state.stages.append(
-                value.model_copy(update={"duration_seconds": time.perf_counter() - t0})
+                stage.model_copy(update={"duration_seconds": time.perf_counter() - t0})
             )
+            state.metrics.update(stage.metrics)
         return value
-
-    def _generate(self, backend: Backend, benchmark: Benchmark) -> dict[str, Generation]:
-        model = self.config.model
-        prompts = [
-            Prompt(sample_id=e.id, input=e.input, system_prompt=model.system_prompt)
-            for e in benchmark.examples
-        ]
-        gen = self.config.generation
-        params = GenerationParams(
-            max_new_tokens=gen.max_new_tokens,
-            temperature=gen.temperature,
-            stop=tuple(gen.stop),
-            batch_size=gen.batch_size,
-            seed=self.config.seed,
-        )
-        outputs, _wall = run_generation(
-            backend,
-            prompts,
-            params=params,
-            max_output_chars=gen.max_output_chars,
-            progress=self.progress,
-        )
-        missing = [g for g in outputs.values() if g.error is not None]
-        if missing and model.on_missing == "error":
-            first = ", ".join(repr(g.sample_id) for g in missing[:3])
-            raise InputError(
-                f"{len(missing)} of {len(prompts)} examples have no output (e.g. {first}): "
-                f"{missing[0].error}. Set model.on_missing: fail_example to score them as failures"
-            )
-        return outputs
 
     def _score(
         self,
@@ -177,27 +171,62 @@ class EvaluationPipeline:
         generations: dict[str, Generation],
         validator: Validator,
     ) -> StageResult:
-        strip = self.config.metrics.strip_code_fences
-        for example in benchmark.examples:
-            generation = generations[example.id]
-            score = score_example(
-                example, generation.text, validator=validator, strip_code_fences=strip
-            )
-            state.examples.append(_example_result(example, generation, score))
-        rng = np.random.default_rng(self.config.seed)
-        metrics = aggregate(state.examples, rng=rng)
-        state.metrics.update(metrics)
-        failed = sum(1 for e in state.examples if e.output is None)
-        notes = [f"{failed} example(s) had no output and count as failures"] if failed else []
-        return StageResult(
-            name="automated_metrics", status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes
+        examples, stage = stages.score(
+            benchmark, generations, validator=validator, config=self.config
         )
+        state.examples = examples
+        return stage
+
+    def _judge(self, state: _RunState, benchmark: Benchmark) -> StageResult:
+        outcome, stage = stages.judge(benchmark, state.examples, self.config)
+        state.judge = outcome
+        if stage.status is PipelineStatus.SKIPPED:
+            reason = stage.skip_reason or "skipped"
+            if self.config.judge.optional or not _gated(self.config, stages.JUDGE_PREFIX):
+                state.skipped_prefixes[stages.JUDGE_PREFIX] = reason
+            else:
+                state.errors.append(f"llm_judge: skipped ({reason}) but gates read judge_* metrics")
+        elif stage.status is PipelineStatus.FAILED:
+            if self.config.judge.optional:
+                state.warnings.append(f"llm_judge failed (optional): {'; '.join(stage.errors)}")
+                state.skipped_prefixes[stages.JUDGE_PREFIX] = "the optional judge stage failed"
+            else:
+                state.errors.append(f"llm_judge: {'; '.join(stage.errors)}")
+        return stage
+
+    def _regression(
+        self, state: _RunState, baseline: Baseline | FlatBaseline | None, source: str | None
+    ) -> None:
+        if baseline is None or source is None:
+            state.stages.append(
+                StageResult(
+                    name="regression",
+                    status=PipelineStatus.SKIPPED,
+                    skip_reason="no baseline given",
+                )
+            )
+            return
+
+        def run() -> StageResult:
+            report, stage = stages.regression(
+                state.examples,
+                state.metrics,
+                baseline=baseline,
+                source=source,
+                config=self.config,
+                judge_outcome=state.judge,
+            )
+            state.regression = report
+            state.warnings.extend(report.warnings)
+            return stage
+
+        self._stage(state, run, "regression")
 
     def _gates(self, state: _RunState) -> list[GateResult]:
         if state.errors:
             return []
         try:
-            return evaluate_gates(
+            gates = evaluate_gates(
                 self.config.quality_gates,
                 state.metrics,
                 examples=state.examples,
@@ -207,6 +236,9 @@ class EvaluationPipeline:
         except ConfigError as exc:
             state.errors.append(f"gates: {exc}")
             return []
+        if state.regression is not None:
+            gates += stages.regression_gates(state.regression)
+        return gates
 
     def _finish(
         self,
@@ -218,19 +250,25 @@ class EvaluationPipeline:
     ) -> PipelineResult:
         decision, reasons = decide(state.errors, gates)
         flat, cis = flatten_metrics(state.metrics)
+        warned = [
+            g.explanation
+            for g in gates
+            if not g.passed and not g.skipped and g.gate_type == "warning"
+        ]
         return PipelineResult(
             decision=decision,
             deploy_allowed=decision is Decision.DEPLOY,
             exit_code=decision.exit_code,
             reasons=reasons,
-            warnings=state.warnings
-            + [g.explanation for g in gates if not g.passed and g.gate_type == "warning"],
+            warnings=state.warnings + warned,
             metrics=flat,
             metrics_ci=cis,
             metric_details=state.metrics,
             gates=gates,
             stages=state.stages,
             examples=state.examples,
+            judge=state.judge,
+            regression=state.regression,
             run=self._manifest(state, benchmark, backend, baseline_path),
             errors=state.errors,
         )
@@ -240,6 +278,16 @@ class EvaluationPipeline:
     ) -> RunManifest:
         info = backend.info()
         python, plat = python_platform()
+        methods = {
+            "rate_ci": "wilson (95%)",
+            "field_ci": "bootstrap-percentile (seeded, 2000 resamples)",
+        }
+        if state.regression is not None:
+            r = self.config.regression
+            methods["regression"] = (
+                f"{r.mode}, alpha={r.alpha} one-sided, McNemar {r.mcnemar}, {r.paired_interval} "
+                f"interval, multiplicity={r.multiplicity}, seed={r.seed}"
+            )
         return RunManifest(
             run_id=_run_id(state.started_at),
             started_at=state.started_at,
@@ -262,10 +310,7 @@ class EvaluationPipeline:
             config=config_dict(self.config),
             config_hash=config_hash(self.config),
             baseline_path=baseline_path,
-            methods={
-                "rate_ci": "wilson",
-                "field_ci": "bootstrap-percentile (seeded, 2000 resamples)",
-            },
+            methods=methods,
         )
 
 
@@ -286,9 +331,13 @@ def decide(errors: list[str], gates: list[GateResult]) -> tuple[Decision, list[s
 def promised_metrics(config: PipelineConfig, benchmark: Benchmark) -> set[str]:
     """Every metric name the configured stages can produce on this benchmark."""
     base = [*RATE_METRICS, *FIELD_METRICS]
-    names = set(base)
+    names = set(base) | set(GENERATION_METRICS)
     for category in benchmark.categories:
         names.update(f"{m}[{category}]" for m in base)
+    if config.judge.provider is not None and config.judge.enabled:
+        for criterion in [*(c.name for c in config.judge.criteria), "overall"]:
+            names.update({f"judge_{criterion}", f"judge_{criterion}_norm"})
+        names.update({"judge_coverage", "judge_cost_usd", "judge_injection_flagged"})
     return names
 
 
@@ -298,41 +347,25 @@ def check_gate_metrics(config: PipelineConfig, benchmark: Benchmark) -> None:
     Raises:
         ConfigError: naming the gate, the metric and the closest known name.
     """
-    import difflib
-
     known = promised_metrics(config, benchmark)
     for gate in config.quality_gates:
-        if gate.metric not in known:
-            close = difflib.get_close_matches(gate.metric, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+        if gate.metric in known:
+            continue
+        if gate.metric.startswith(stages.JUDGE_PREFIX) and config.judge.provider is None:
             raise ConfigError(
-                f"quality_gates: gate {gate.name!r} reads metric {gate.metric!r}, which no "
-                f"configured stage produces{hint}"
+                f"quality_gates: gate {gate.name!r} reads {gate.metric!r} but no judge is "
+                "configured (set judge.provider, or remove the gate)"
             )
+        close = difflib.get_close_matches(gate.metric, sorted(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"quality_gates: gate {gate.name!r} reads metric {gate.metric!r}, which no "
+            f"configured stage produces{hint}"
+        )
 
 
-def _example_result(example: Example, generation: Generation, score: ExampleScore) -> ExampleResult:
-    fields = score.fields
-    return ExampleResult(
-        id=example.id,
-        category=example.category,
-        input_hash=example.input_hash,
-        input=example.input_text,
-        expected_output=example.expected_output,
-        output=generation.text,
-        error=generation.error,
-        outcomes=score.outcomes,
-        field_tp=None if fields is None else fields.tp,
-        field_predicted=None if fields is None else fields.predicted,
-        field_expected=None if fields is None else fields.expected,
-        parse_error=score.parse_error,
-        schema_error=score.schema_error,
-        truncated=generation.finish_reason == "truncated_by_releasegate",
-        latency_s=generation.latency_s,
-        tokens_in=generation.tokens_in,
-        tokens_out=generation.tokens_out,
-        finish_reason=generation.finish_reason,
-    )
+def _gated(config: PipelineConfig, prefix: str) -> bool:
+    return any(g.metric.startswith(prefix) for g in config.quality_gates)
 
 
 def _now() -> str:

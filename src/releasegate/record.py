@@ -8,73 +8,23 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.results import Decision, Interval, MetricValue, StageResult
+from releasegate.judge.records import JudgeOutcome
+from releasegate.regression.baseline_compare import RegressionReport
+from releasegate.results import (
+    CIEntry,
+    Decision,
+    ExampleResult,
+    GateResult,
+    Interval,
+    MetricValue,
+    StageResult,
+)
 
 SCHEMA_VERSION = 1
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ExampleResult(_Record):
-    """One example's output and automated outcomes."""
-
-    id: str
-    category: str
-    input_hash: str
-    input: str
-    """The input flattened to text."""
-    expected_output: str
-    output: str | None
-    """The model's output (untrusted text), None when there is none."""
-    error: str | None = None
-    """Why there is no output (missing replay row, backend failure)."""
-    outcomes: dict[str, bool | None]
-    """Rate metric name -> pass/fail (None: not applicable to this example)."""
-    field_tp: int | None = None
-    field_predicted: int | None = None
-    field_expected: int | None = None
-    parse_error: str | None = None
-    schema_error: str | None = None
-    truncated: bool = False
-    """The output was longer than ``generation.max_output_chars`` and was cut."""
-    latency_s: float | None = None
-    tokens_in: int | None = None
-    tokens_out: int | None = None
-    finish_reason: str | None = None
-
-
-class GateResult(_Record):
-    """One gate's verdict (SPEC §6 ``gates``)."""
-
-    name: str
-    metric: str
-    value: float | None
-    """The number compared: the point estimate or the chosen CI bound."""
-    point: float | None
-    """The metric's point estimate (equals ``value`` when ``bound`` is ``point``)."""
-    threshold: float
-    comparison: str
-    gate_type: str
-    bound: str
-    passed: bool
-    skipped: bool = False
-    """Not evaluated (an optional stage was skipped); then ``passed`` is False and ignored."""
-    explanation: str
-    description: str = ""
-    worst_examples: list[str] = Field(default_factory=list)
-    """Ids of examples that fail the gated metric (for rate metrics), worst first."""
-
-
-class CIEntry(_Record):
-    """``metrics_ci`` entry (SPEC §6)."""
-
-    low: float
-    high: float
-    n: int
-    method: str
-    level: float
 
 
 class RunManifest(_Record):
@@ -123,6 +73,10 @@ class PipelineResult(_Record):
     gates: list[GateResult]
     stages: list[StageResult]
     examples: list[ExampleResult]
+    judge: JudgeOutcome | None = None
+    """Stage 2: the judged sample, per-item scores and rationales, spend and coverage."""
+    regression: RegressionReport | None = None
+    """Stage 3: the comparison with the baseline (None without a baseline)."""
     run: RunManifest
     errors: list[str] = Field(default_factory=list)
 

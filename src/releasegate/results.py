@@ -42,6 +42,66 @@ class MetricValue(_Record):
     """``rate`` (0–1), ``score`` (judge 1–5), ``seconds``, ``usd``, ``count``, ..."""
 
 
+class ExampleResult(_Record):
+    """One example's output and automated outcomes."""
+
+    id: str
+    category: str
+    input_hash: str
+    input: str
+    """The input flattened to text."""
+    expected_output: str
+    output: str | None
+    """The model's output (untrusted text), None when there is none."""
+    error: str | None = None
+    """Why there is no output (missing replay row, backend failure)."""
+    outcomes: dict[str, bool | None]
+    """Rate metric name -> pass/fail (None: not applicable to this example)."""
+    field_tp: int | None = None
+    field_predicted: int | None = None
+    field_expected: int | None = None
+    parse_error: str | None = None
+    schema_error: str | None = None
+    truncated: bool = False
+    """The output was longer than ``generation.max_output_chars`` and was cut."""
+    latency_s: float | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    finish_reason: str | None = None
+
+
+class GateResult(_Record):
+    """One gate's verdict (SPEC §6 ``gates``)."""
+
+    name: str
+    metric: str
+    value: float | None
+    """The number compared: the point estimate or the chosen CI bound."""
+    point: float | None
+    """The metric's point estimate (equals ``value`` when ``bound`` is ``point``)."""
+    threshold: float
+    comparison: str
+    gate_type: str
+    bound: str
+    passed: bool
+    skipped: bool = False
+    """Not evaluated (an optional stage was skipped); then ``passed`` is False and ignored."""
+    explanation: str
+    description: str = ""
+    worst_examples: list[str] = Field(default_factory=list)
+    """Ids of examples that fail the gated metric (for rate metrics), worst first."""
+
+
+class CIEntry(_Record):
+    """``metrics_ci`` entry (SPEC §6)."""
+
+    low: float
+    high: float
+    n: int
+    method: str
+    level: float
+
+
 class PipelineStatus(str, Enum):
     """Outcome of one stage (the seed's name)."""
 

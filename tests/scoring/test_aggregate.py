@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from releasegate.record import ExampleResult
+from releasegate.results import ExampleResult
 from releasegate.scoring.aggregate import aggregate
 
 

@@ -8,11 +8,13 @@ is valid as written; richer settings live in sections.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from releasegate.config.gates import Comparison, GateType, QualityGate
+from releasegate.judge.config import JudgeConfig
+from releasegate.regression.settings import RegressionSettings
 
 __all__ = [
     "Comparison",
@@ -119,7 +121,37 @@ class PipelineConfig(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    """The LLM judge (stage 2); with no ``provider`` the stage is skipped."""
+    regression: RegressionSettings = Field(default_factory=RegressionSettings)
+    """The regression check against a baseline (stage 3)."""
     output: OutputSettings = Field(default_factory=OutputSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_keys(cls, raw: Any) -> Any:
+        """Map the seed's flat keys into their sections (the section wins only if equal)."""
+        if not isinstance(raw, dict):
+            return raw
+        data = dict(raw)
+        for flat, section, key in (
+            ("llm_judge_sample_rate", "judge", "sample_rate"),
+            ("regression_threshold", "regression", "threshold"),
+        ):
+            value = data.get(flat)
+            if value is None:
+                continue
+            part = data.get(section)
+            part = dict(part) if isinstance(part, dict) else ({} if part is None else part)
+            if not isinstance(part, dict):
+                continue
+            if key in part and part[key] != value:
+                raise ValueError(
+                    f"{flat} ({value}) and {section}.{key} ({part[key]}) disagree; set one"
+                )
+            part[key] = value
+            data[section] = part
+        return data
 
     @field_validator("quality_gates")
     @classmethod

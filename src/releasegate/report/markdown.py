@@ -6,9 +6,11 @@ Every piece of model output or benchmark text is escaped (``md_inline``) or fenc
 
 from __future__ import annotations
 
-from releasegate.record import ExampleResult, GateResult, PipelineResult
-from releasegate.report.text import md_code, md_inline
-from releasegate.results import MetricValue
+from releasegate.gate import rule_text
+from releasegate.record import PipelineResult
+from releasegate.report.markdown_stages import judge_section, regression_section
+from releasegate.report.text import html_text, md_code, md_code_span, md_inline
+from releasegate.results import ExampleResult, GateResult, MetricValue
 
 _ICON = {"DEPLOY": "✅", "BLOCK": "❌", "ERROR": "⚠️"}
 _HEADLINE = (
@@ -29,8 +31,10 @@ def render_markdown(result: PipelineResult) -> str:
         _header(result),
         _gates(result.gates),
         _failures(result),
+        regression_section(result.regression),
         _metrics(result),
         _categories(result),
+        judge_section(result.judge),
         _stages(result),
         _provenance(result),
     ]
@@ -42,8 +46,8 @@ def _header(result: PipelineResult) -> str:
     lines = [
         f"# {_ICON[result.decision.value]} releasegate: **{result.decision.value}**",
         "",
-        f"Model `{md_inline(run.model_ref)}` ({run.model_backend}) on benchmark "
-        f"`{md_inline(run.benchmark_name)}` ({run.n_examples} examples), "
+        f"Model {md_code_span(run.model_ref)} ({run.model_backend}) on benchmark "
+        f"{md_code_span(run.benchmark_name)} ({run.n_examples} examples), "
         f"run `{run.run_id}`, {run.duration_seconds:.1f} s.",
         "",
         "**Why:**",
@@ -70,7 +74,7 @@ def _gates(gates: list[GateResult]) -> str:
             value += f" ({g.bound})"
         outcome = "skipped" if g.skipped else ("pass" if g.passed else "**FAIL**")
         rows.append(
-            f"| {md_inline(g.name)} | `{g.metric}` | {value} | {g.comparison} {g.threshold:g} "
+            f"| {md_inline(g.name)} | `{g.metric}` | {value} | {md_inline(rule_text(g))} "
             f"| {g.gate_type} | {outcome} |"
         )
     return "\n".join(rows)
@@ -97,7 +101,7 @@ def _failures(result: PipelineResult) -> str:
 def _example_block(example: ExampleResult) -> str:
     problem = example.error or example.schema_error or example.parse_error
     lines = [
-        f"<details><summary><code>{md_inline(example.id)}</code> ({md_inline(example.category)})"
+        f"<details><summary><code>{html_text(example.id)}</code> ({html_text(example.category)})"
         f"{': ' + md_inline(problem, limit=120) if problem else ''}</summary>",
         "",
         f"Input: {md_inline(example.input, limit=300)}",
@@ -150,7 +154,8 @@ def _categories(result: PipelineResult) -> str:
             continue
         ci = f"{acc.ci.low:.3f}–{acc.ci.high:.3f}" if acc.ci else "—"
         valid_text = f"{valid.value:.3f}" if valid else "—"
-        rows.append(f"| {md_inline(category)} | {acc.n} | {acc.value:.3f} | {ci} | {valid_text} |")
+        name = md_inline(category)
+        rows.append(f"| {name} | {acc.n} | {acc.value:.3f} | {ci} | {valid_text} |")
     return "\n".join(rows)
 
 

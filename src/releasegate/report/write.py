@@ -13,7 +13,8 @@ from releasegate.report.markdown import render_markdown
 from releasegate.report.outputs import render_outputs
 from releasegate.results import Decision
 from releasegate.store.atomic import write_text_atomic
-from releasegate.store.baseline import baseline_from_result, write_baseline
+from releasegate.store.baseline import write_baseline
+from releasegate.store.snapshot import baseline_from_result
 
 
 @dataclass(frozen=True)

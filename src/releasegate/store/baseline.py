@@ -16,7 +16,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from releasegate.errors import BaselineError
-from releasegate.record import PipelineResult
 from releasegate.results import MetricValue
 from releasegate.store.atomic import write_text_atomic
 
@@ -41,6 +40,15 @@ class BaselineExample(_Record):
     field_expected: int | None = None
 
 
+class JudgeScores(_Record):
+    """Per-item judge scores of one run, for paired comparison of judge metrics."""
+
+    config_hash: str
+    """Judge configuration hash; scores compare only when it matches."""
+    scores: dict[str, dict[str, int]]
+    """Item id -> criterion -> score (only items the judge scored)."""
+
+
 class Baseline(_Record):
     """A full baseline, written by a DEPLOY run."""
 
@@ -57,6 +65,7 @@ class Baseline(_Record):
     seed: int
     metrics: dict[str, MetricValue]
     examples: list[BaselineExample]
+    judge: JudgeScores | None = None
 
 
 class FlatBaseline(_Record):
@@ -64,36 +73,6 @@ class FlatBaseline(_Record):
 
     path: str
     metrics: dict[str, float] = Field(default_factory=dict)
-
-
-def baseline_from_result(result: PipelineResult) -> Baseline:
-    """The baseline a run leaves behind (per-example outcomes and outputs included)."""
-    run = result.run
-    return Baseline(
-        created_at=run.finished_at,
-        run_id=run.run_id,
-        benchmark_name=run.benchmark_name,
-        benchmark_fingerprint=run.benchmark_fingerprint,
-        n_examples=run.n_examples,
-        model_ref=run.model_ref,
-        model_fingerprint=run.model_fingerprint,
-        config_hash=run.config_hash,
-        seed=run.seed,
-        metrics=result.metric_details,
-        examples=[
-            BaselineExample(
-                id=e.id,
-                input_hash=e.input_hash,
-                category=e.category,
-                outcomes=e.outcomes,
-                output=e.output,
-                field_tp=e.field_tp,
-                field_predicted=e.field_predicted,
-                field_expected=e.field_expected,
-            )
-            for e in result.examples
-        ],
-    )
 
 
 def write_baseline(path: Path, baseline: Baseline) -> None:

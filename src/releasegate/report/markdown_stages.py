@@ -1,0 +1,128 @@
+"""Markdown sections for the judge (stage 2) and the regression check (stage 3)."""
+
+from __future__ import annotations
+
+from releasegate.judge.records import JudgeOutcome
+from releasegate.regression.baseline_compare import RegressionReport
+from releasegate.report.text import html_text, md_code, md_code_span, md_inline
+
+MAX_JUDGE_ROWS = 30
+MAX_FLIPS_SHOWN = 5
+
+
+def regression_section(report: RegressionReport | None) -> str:
+    """Per-metric comparison table, verdicts and flipped examples."""
+    if report is None:
+        return ""
+    s = report.settings
+    kind = "paired" if report.paired else "**unpaired (weaker: flat baseline)**"
+    source = md_code_span(report.baseline_path)
+    if report.baseline_run_id:
+        source += f" (run {md_code_span(report.baseline_run_id)}, model "
+        source += f"{md_code_span(report.baseline_model)})"
+    holm = (
+        "Holm-adjusted across metrics" if s.multiplicity == "holm" else "no multiplicity adjustment"
+    )
+    lines = [
+        "## Regression against the baseline",
+        "",
+        f"Baseline {source}; {kind} comparison, mode `{s.mode}`, alpha {s.alpha} one-sided, "
+        f"threshold {s.threshold:+g}, {holm}.",
+    ]
+    if report.paired:
+        lines.append(
+            f"Paired on {report.n_paired} examples; {report.n_added} added, {report.n_removed} "
+            f"removed, {report.n_changed_input} with a changed input (not compared)."
+        )
+    lines += [
+        "",
+        "| Metric | Baseline | Current | Δ | CI of Δ | p (one-sided) | p (Holm) | Test | MDE "
+        "| Verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in report.metrics.values():
+        ci = (
+            f"{c.ci_low:+.3f} to {c.ci_high:+.3f}"
+            if c.ci_low is not None and c.ci_high is not None
+            else "—"
+        )
+        mde = f"{c.mde:.3f}" if c.mde is not None else "—"
+        verdict = f"**{c.verdict}**" if c.regressed else c.verdict
+        if c.verdict == "inconclusive" and c.n_needed:
+            verdict += f" (n≈{c.n_needed} needed)"
+        lines.append(
+            f"| `{c.name}` | {c.baseline:.3f} | {c.current:.3f} | {c.difference:+.3f} | {ci} "
+            f"| {c.p_value:.3g} | {c.p_adjusted:.3g} | {md_inline(c.test)} | {mde} | {verdict} |"
+        )
+    lines += _flips(report)
+    return "\n".join(lines)
+
+
+def _flips(report: RegressionReport) -> list[str]:
+    if not report.paired:
+        return []
+    lines = [
+        "",
+        f"{len(report.flipped_to_wrong)} example(s) flipped right → wrong, "
+        f"{len(report.flipped_to_right)} wrong → right (accuracy).",
+    ]
+    worse = [f for f in report.flipped_examples if f.direction == "to_wrong"][:MAX_FLIPS_SHOWN]
+    for flip in worse:
+        lines += [
+            "",
+            f"<details><summary><code>{html_text(flip.id)}</code> ({html_text(flip.category)}) "
+            f"right → wrong</summary>",
+            "",
+            f"Input: {md_inline(flip.input, limit=300)}",
+            "",
+            "Expected:",
+            "",
+            md_code(flip.expected_output),
+            "",
+            "Baseline output:",
+            "",
+            md_code(flip.baseline_output),
+            "",
+            "Current output:",
+            "",
+            md_code(flip.current_output),
+            "",
+            "</details>",
+        ]
+    return lines
+
+
+def judge_section(judge: JudgeOutcome | None) -> str:
+    """Sample, spend against budget, coverage, per-item scores and rationales."""
+    if judge is None:
+        return ""
+    if judge.status == "skipped":
+        return f"## LLM judge\n\nSkipped: {md_inline(judge.skip_reason, limit=400)}"
+    price = (
+        f"${judge.spent_usd:.4f} of ${judge.budget_usd:.2f} budget "
+        f"(estimate ${judge.estimated_usd:.4f})"
+        if judge.price_known
+        else "no known price for this judge model: treated as free (a local judge)"
+    )
+    lines = [
+        "## LLM judge",
+        "",
+        f"Judge {md_code_span(judge.model)} via {md_inline(judge.provider)}: "
+        f"{len(judge.items)} of {judge.sample_target} sampled items "
+        f"({judge.sample_method}, seed {judge.sample_seed}); spend {price}; "
+        f"{judge.tokens_in} tokens in, {judge.tokens_out} out; {judge.cache_hits} cache hit(s); "
+        f"{judge.injection_flagged} output(s) flagged as trying to instruct the judge.",
+    ]
+    lines += [f"- {md_inline(n, limit=400)}" for n in [*judge.notes, *judge.errors]]
+    lines += ["", "| Item | Scores | Flags | Rationale |", "|---|---|---|---|"]
+    for item in judge.items[:MAX_JUDGE_ROWS]:
+        scores = (
+            ", ".join(f"{k} {v}" for k, v in (item.scores or {}).items())
+            or f"**error**: {md_inline(item.error)}"
+        )
+        flags = "injection: " + md_inline(item.injection_reason) if item.injection_flagged else ""
+        rationale = md_inline(item.rationale, limit=200)
+        lines.append(f"| {md_code_span(item.id)} | {scores} | {flags} | {rationale} |")
+    if len(judge.items) > MAX_JUDGE_ROWS:
+        lines.append(f"\n({len(judge.items) - MAX_JUDGE_ROWS} more items in report.json)")
+    return "\n".join(lines)

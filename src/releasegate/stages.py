@@ -1,0 +1,258 @@
+"""One function per pipeline stage. Each takes typed inputs and returns typed results;
+only ``pipeline.py`` calls these, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from jsonschema.protocols import Validator
+
+from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
+from releasegate.benchmark.model import Benchmark, Example
+from releasegate.config.schema import PipelineConfig
+from releasegate.errors import InputError
+from releasegate.generate import run_generation
+from releasegate.judge.records import JudgeOutcome
+from releasegate.judge.stage import run_judge_stage
+from releasegate.progress import Progress
+from releasegate.regression.baseline_compare import RegressionReport, compare_with_baseline
+from releasegate.regression.rule import MetricComparison
+from releasegate.results import ExampleResult, GateResult, MetricValue, PipelineStatus, StageResult
+from releasegate.scoring.aggregate import aggregate
+from releasegate.scoring.task import ExampleScore, score_example
+from releasegate.store.baseline import Baseline, FlatBaseline, JudgeScores
+
+JUDGE_PREFIX = "judge_"
+
+
+def generate(
+    backend: Backend, benchmark: Benchmark, config: PipelineConfig, progress: Progress
+) -> tuple[dict[str, Generation], StageResult]:
+    """Stage 0: run the model over every example.
+
+    Raises:
+        InputError: examples without output while ``model.on_missing`` is ``error``.
+    """
+    prompts = [
+        Prompt(sample_id=e.id, input=e.input, system_prompt=config.model.system_prompt)
+        for e in benchmark.examples
+    ]
+    gen = config.generation
+    params = GenerationParams(
+        max_new_tokens=gen.max_new_tokens,
+        temperature=gen.temperature,
+        stop=tuple(gen.stop),
+        batch_size=gen.batch_size,
+        seed=config.seed,
+    )
+    outputs, wall = run_generation(
+        backend, prompts, params=params, max_output_chars=gen.max_output_chars, progress=progress
+    )
+    missing = [g for g in outputs.values() if g.error is not None]
+    if missing and config.model.on_missing == "error":
+        first = ", ".join(repr(g.sample_id) for g in missing[:3])
+        raise InputError(
+            f"{len(missing)} of {len(prompts)} examples have no output (e.g. {first}): "
+            f"{missing[0].error}. Set model.on_missing: fail_example to score them as failures"
+        )
+    return outputs, StageResult(
+        name="generation",
+        status=PipelineStatus.SUCCESS,
+        metrics=_throughput(outputs, wall),
+        notes=[f"{len(missing)} example(s) without output"] if missing else [],
+    )
+
+
+def _throughput(outputs: Mapping[str, Generation], wall: float) -> dict[str, MetricValue]:
+    done = [g for g in outputs.values() if g.text is not None]
+    metrics = {
+        "generation_seconds": MetricValue(
+            name="generation_seconds",
+            value=wall,
+            n=len(outputs),
+            higher_is_better=False,
+            unit="seconds",
+        )
+    }
+    if wall > 0 and done:
+        metrics["throughput_examples_per_s"] = MetricValue(
+            name="throughput_examples_per_s", value=len(done) / wall, n=len(done), unit="count/s"
+        )
+    tokens = [g.tokens_out for g in done if g.tokens_out is not None]
+    if tokens and len(tokens) == len(done):
+        metrics["tokens_out_mean"] = MetricValue(
+            name="tokens_out_mean",
+            value=float(np.mean(tokens)),
+            n=len(tokens),
+            higher_is_better=False,
+            unit="tokens",
+        )
+        if wall > 0:
+            metrics["throughput_tokens_per_s"] = MetricValue(
+                name="throughput_tokens_per_s",
+                value=sum(tokens) / wall,
+                n=len(tokens),
+                unit="tokens/s",
+            )
+    return metrics
+
+
+def score(
+    benchmark: Benchmark,
+    generations: Mapping[str, Generation],
+    *,
+    validator: Validator,
+    config: PipelineConfig,
+) -> tuple[list[ExampleResult], StageResult]:
+    """Stage 1: automated metrics per example, then aggregated with intervals."""
+    strip = config.metrics.strip_code_fences
+    examples = [
+        _example_result(
+            e,
+            generations[e.id],
+            score_example(e, generations[e.id].text, validator=validator, strip_code_fences=strip),
+        )
+        for e in benchmark.examples
+    ]
+    metrics = aggregate(examples, rng=np.random.default_rng(config.seed))
+    failed = sum(1 for e in examples if e.output is None)
+    notes = [f"{failed} example(s) had no output and count as failures"] if failed else []
+    stage = StageResult(
+        name="automated_metrics", status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes
+    )
+    return examples, stage
+
+
+def judge(
+    benchmark: Benchmark, examples: Sequence[ExampleResult], config: PipelineConfig
+) -> tuple[JudgeOutcome | None, StageResult]:
+    """Stage 2: the LLM judge on a seeded, stratified sample (skipped when not configured)."""
+    settings = config.judge
+    if settings.provider is None or not settings.enabled:
+        reason = "no judge configured (judge.provider is not set)"
+        return None, StageResult(
+            name="llm_judge", status=PipelineStatus.SKIPPED, skip_reason=reason
+        )
+    outputs = {e.id: e.output for e in examples}
+    cache = Path(settings.cache_path) if settings.cache_path else None
+    outcome = run_judge_stage(
+        examples=benchmark.examples,
+        outputs=outputs,
+        config=settings,
+        seed=config.seed,
+        cache_path=cache,
+    )
+    status = {
+        "success": PipelineStatus.SUCCESS,
+        "skipped": PipelineStatus.SKIPPED,
+        "failed": PipelineStatus.FAILED,
+    }[outcome.status]
+    stage = StageResult(
+        name="llm_judge",
+        status=status,
+        metrics=outcome.metrics,
+        errors=list(outcome.errors),
+        skip_reason=outcome.skip_reason,
+        notes=list(outcome.notes),
+    )
+    return outcome, stage
+
+
+def regression(
+    examples: Sequence[ExampleResult],
+    metrics: Mapping[str, MetricValue],
+    *,
+    baseline: Baseline | FlatBaseline,
+    source: str,
+    config: PipelineConfig,
+    judge_outcome: JudgeOutcome | None,
+) -> tuple[RegressionReport, StageResult]:
+    """Stage 3: compare with the baseline, metric by metric, with real statistics."""
+    scores = None
+    if judge_outcome is not None and judge_outcome.status == "success":
+        scores = JudgeScores(
+            config_hash=judge_outcome.config_hash,
+            scores={i.id: dict(i.scores) for i in judge_outcome.items if i.scores},
+        )
+    report = compare_with_baseline(
+        examples, metrics, baseline, settings=config.regression, judge=scores, source=source
+    )
+    notes = [*report.warnings]
+    if report.judge_note:
+        notes.append(report.judge_note)
+    if report.paired:
+        notes.append(
+            f"paired on {report.n_paired} examples ({report.n_added} added, {report.n_removed} "
+            f"removed, {report.n_changed_input} with changed input since the baseline)"
+        )
+    stage = StageResult(name="regression", status=PipelineStatus.SUCCESS, notes=notes)
+    return report, stage
+
+
+def regression_gates(report: RegressionReport) -> list[GateResult]:
+    """One gate per compared metric: it fails when the metric regressed (SPEC §5)."""
+    settings = report.settings
+    return [_regression_gate(c, settings.gate_type) for c in report.metrics.values()]
+
+
+def _regression_gate(c: MetricComparison, gate_type: str) -> GateResult:
+    if c.mode == "non_inferiority":
+        rule = f"non-inferior within {c.margin:g}"
+    else:
+        rule = f"no significant drop below {c.threshold:+g}"
+    p_text = f"p={c.p_value:.3g}" + (
+        f" (Holm {c.p_adjusted:.3g})" if c.p_adjusted != c.p_value else ""
+    )
+    ci = (
+        f"{c.ci_level:.0%} CI {c.ci_low:+.3f} to {c.ci_high:+.3f}"
+        if c.ci_low is not None and c.ci_high is not None
+        else "no CI"
+    )
+    explanation = (
+        f"{c.name}: {c.baseline:.3f} -> {c.current:.3f} ({c.difference:+.3f}, {ci}, {p_text}, "
+        f"{c.test}, n={c.n}): {c.verdict}"
+    )
+    if c.verdict == "inconclusive" and c.n_needed:
+        explanation += (
+            f"; about {c.n_needed} examples would be needed to detect a drop of that size"
+        )
+    if c.reasons:
+        explanation += ". " + " ".join(c.reasons)
+    return GateResult(
+        name=f"regression:{c.name}",
+        metric=c.name,
+        value=c.difference,
+        point=c.current,
+        threshold=c.threshold if c.mode != "non_inferiority" else -c.margin,
+        comparison=rule,
+        gate_type=gate_type,
+        bound="ci_low" if c.mode == "non_inferiority" else "point",
+        passed=not c.regressed,
+        explanation=explanation,
+    )
+
+
+def _example_result(example: Example, generation: Generation, score: ExampleScore) -> ExampleResult:
+    fields = score.fields
+    return ExampleResult(
+        id=example.id,
+        category=example.category,
+        input_hash=example.input_hash,
+        input=example.input_text,
+        expected_output=example.expected_output,
+        output=generation.text,
+        error=generation.error,
+        outcomes=score.outcomes,
+        field_tp=None if fields is None else fields.tp,
+        field_predicted=None if fields is None else fields.predicted,
+        field_expected=None if fields is None else fields.expected,
+        parse_error=score.parse_error,
+        schema_error=score.schema_error,
+        truncated=generation.finish_reason == "truncated_by_releasegate",
+        latency_s=generation.latency_s,
+        tokens_in=generation.tokens_in,
+        tokens_out=generation.tokens_out,
+        finish_reason=generation.finish_reason,
+    )
