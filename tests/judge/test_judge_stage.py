@@ -418,3 +418,32 @@ def test_secret_is_sent_but_never_recorded(
     conn.close()
     assert rows and SECRET not in repr(rows)
     assert SECRET.encode() not in db.read_bytes()
+
+
+def test_budget_too_small_for_one_call_fails_clearly(server: FakeLLMServer) -> None:
+    exs = make_examples(10)
+    cfg = judge_config(server, budget_usd=0.000001)
+    out = run_judge_stage(
+        examples=exs, outputs=right_outputs(exs), config=cfg, seed=0, cache_path=None
+    )
+    assert out.status == "failed" and not server.requests
+    assert "too small for a single judge call" in out.errors[0]
+    assert out.sample_target == 10 and out.sample_ids == []
+
+
+def test_sync_wrapper_works_inside_a_running_event_loop(server: FakeLLMServer) -> None:
+    import asyncio
+
+    exs = make_examples(10)
+
+    async def caller() -> str:
+        out = run_judge_stage(
+            examples=exs,
+            outputs=right_outputs(exs),
+            config=judge_config(server),
+            seed=0,
+            cache_path=None,
+        )
+        return out.status
+
+    assert asyncio.run(caller()) == "success"

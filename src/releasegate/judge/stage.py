@@ -180,7 +180,13 @@ def _finish(
     failures = _summarise_errors(items)
     coverage = judged / len(items) if items else 0.0
     status: Literal["success", "failed"] = "success"
-    if items and judged == 0:
+    if not items and plan.target > 0:
+        status = "failed"
+        errors.append(
+            f"judge budget ${config.budget_usd:.2f} is too small for a single judge call; "
+            "raise judge.budget_usd or lower judge.max_tokens"
+        )
+    elif items and judged == 0:
         status = "failed"
         errors.append("no sampled item could be judged: " + "; ".join(failures[:3]))
     elif items and coverage < config.min_coverage:
