@@ -211,7 +211,8 @@ def newcombe_hybrid_interval(
     between independent proportions: comparison of eleven methods", Statistics
     in Medicine 17:873-890, method 10. Matches
     ``statsmodels.stats.proportion.confint_proportions_2indep(..., compare="diff",
-    method="newcomb")`` (whose default method is "wald": pass it explicitly).
+    method="newcomb")``; pass the method explicitly there (its default depends on
+    ``compare``, and its ``correction`` default only matters for score methods).
 
     Args:
         x1: Successes in sample 1.
