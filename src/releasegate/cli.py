@@ -90,7 +90,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     """Evaluate a model on a benchmark and decide DEPLOY or BLOCK."""
     from releasegate.console import RichProgress, print_summary
     from releasegate.pipeline import EvaluationPipeline
-    from releasegate.report.write import write_run
+    from releasegate.publish import publish_run
 
     def go() -> int:
         cfg = _override(
@@ -107,8 +107,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
             )
         finally:
             progress.close()
-        baseline_out = Path(cfg.output.baseline_path) if cfg.output.baseline_path else None
-        written = write_run(result, output_dir=Path(cfg.output.dir), baseline_path=baseline_out)
+        written = publish_run(result, output=cfg.output)
         files = dict(written.files)
         if written.baseline is not None:
             files["new baseline"] = written.baseline
@@ -184,6 +183,82 @@ def _parse_saved(path: Path, text: str, parse: Callable[[str], T]) -> T:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise _input_error(f"{path}: not a releasegate report: {where}: {first['msg']}") from exc
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline run: run dir, report.json or run id.")],
+    run_b: Annotated[Path, typer.Argument(help="Candidate run: run dir, report.json or run id.")],
+    config: Annotated[Path | None, typer.Option(help="Take regression settings from here.")] = None,
+    allow_benchmark_change: Annotated[
+        bool, typer.Option(help="Compare runs on different benchmarks (shared examples only).")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare two saved runs with the regression statistics; exit 1 if B regressed."""
+    from releasegate.cli_runs import compare_runs
+
+    code = _guard(
+        debug,
+        lambda: compare_runs(
+            run_a, run_b, config=config, allow_benchmark_change=allow_benchmark_change, console=_out
+        ),
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def history(
+    db: Annotated[Path, typer.Option(help="Run history database.")] = Path(
+        "reports/history.sqlite"
+    ),
+    metric: Annotated[list[str] | None, typer.Option(help="Metric to show (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
+    benchmark: Annotated[
+        str | None, typer.Option(help="Only this benchmark (name or hash).")
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Recent runs with their decisions, and a trend line per metric."""
+    from releasegate.cli_runs import show_history
+
+    metrics = metric or ["accuracy", "json_valid_rate"]
+    _guard(
+        debug,
+        lambda: show_history(
+            db=db, metrics=metrics, limit=limit, benchmark=benchmark, console=_out
+        ),
+    )
+
+
+baseline_app = typer.Typer(help="Manage baselines.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("promote")
+def baseline_promote(
+    run: Annotated[Path, typer.Argument(help="Run dir, report.json or run id.")],
+    to: Annotated[Path, typer.Option(help="Baseline file to write.")] = Path(
+        "baselines/new_baseline.json"
+    ),
+    force: Annotated[bool, typer.Option(help="Promote a run that was not DEPLOY.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Make a saved run the baseline (atomic write)."""
+    from releasegate.cli_runs import promote
+
+    _guard(debug, lambda: promote(run, to=to, force=force, console=_out))
+
+
+def _register_judge_check() -> None:
+    from releasegate.judge.check_cli import judge_check
+
+    app.command(
+        "judge-check", help="Measure the configured judge against a labelled calibration set."
+    )(judge_check)
+
+
+_register_judge_check()
 
 
 def main() -> None:

@@ -1,0 +1,142 @@
+"""CLI commands over saved runs: ``compare``, ``history``, ``baseline promote``.
+
+Holds no logic beyond resolving arguments and printing; registered by ``cli.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from releasegate.config.load import load_config
+from releasegate.errors import InputError
+from releasegate.record import PipelineResult
+from releasegate.regression.settings import RegressionSettings
+from releasegate.store.history import find_run_dir, list_runs, metric_values
+
+DEFAULT_DB = Path("reports/history.sqlite")
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
+    """A saved run from a run directory, a report.json, or a run id in the history.
+
+    Raises:
+        InputError: no such run, or not a releasegate report.
+    """
+    path = ref
+    if not path.exists():
+        found = find_run_dir(db, str(ref))
+        if found is None:
+            raise InputError(f"{ref}: no such run directory, report.json, or run id in {db}")
+        path = found
+    if path.is_dir():
+        path = path / "report.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read saved run: {exc.strerror or exc}") from exc
+    try:
+        return PipelineResult.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{path}: not a releasegate report: {where}: {first['msg']}") from exc
+
+
+def compare_runs(
+    run_a: Path,
+    run_b: Path,
+    *,
+    config: Path | None,
+    allow_benchmark_change: bool,
+    console: Console,
+) -> int:
+    """Compare run B (candidate) against run A (baseline); exit 1 if B regressed."""
+    from releasegate.regression.baseline_compare import compare_with_baseline
+    from releasegate.report.markdown_stages import regression_section
+    from releasegate.store.snapshot import baseline_from_result, judge_scores
+
+    a, b = load_run(run_a), load_run(run_b)
+    if a.run.benchmark_fingerprint != b.run.benchmark_fingerprint and not allow_benchmark_change:
+        raise InputError(
+            f"the runs used different benchmarks ({a.run.benchmark_fingerprint[:19]} vs "
+            f"{b.run.benchmark_fingerprint[:19]}); pass --allow-benchmark-change to compare "
+            "the examples they share"
+        )
+    settings = load_config(config).regression if config else _settings_of(b)
+    report = compare_with_baseline(
+        b.examples,
+        b.metric_details,
+        baseline_from_result(a),
+        settings=settings,
+        judge=judge_scores(b),
+        source=str(run_a),
+    )
+    console.print(regression_section(report), markup=False, highlight=False)
+    regressed = [c.name for c in report.metrics.values() if c.regressed]
+    console.print(
+        f"\nregressed: {', '.join(regressed)}" if regressed else "\nno metric regressed",
+        markup=False,
+    )
+    return 1 if regressed else 0
+
+
+def _settings_of(result: PipelineResult) -> RegressionSettings:
+    raw = result.run.config.get("regression")
+    return RegressionSettings.model_validate(raw) if isinstance(raw, dict) else RegressionSettings()
+
+
+def show_history(
+    *, db: Path, metrics: list[str], limit: int, benchmark: str | None, console: Console
+) -> None:
+    """A table of recent runs and a trend line per metric."""
+    runs = list_runs(db, limit=limit, benchmark=benchmark)
+    if not runs:
+        console.print(f"no runs recorded in {db}", markup=False)
+        return
+    values = metric_values(db, [r.run_id for r in runs], metrics)
+    table = Table(show_header=True, header_style="bold")
+    for column in ("run", "started", "decision", "model", *metrics):
+        table.add_column(column)
+    for r in runs:
+        cells = [
+            f"{values[(r.run_id, m)]:.4f}" if (r.run_id, m) in values else "—" for m in metrics
+        ]
+        table.add_row(r.run_id, r.started_at[:19], r.decision, Path(r.model_ref).name, *cells)
+    console.print(table)
+    for metric in metrics:
+        series = [
+            values[(r.run_id, metric)] for r in reversed(runs) if (r.run_id, metric) in values
+        ]
+        if series:
+            console.print(
+                f"{metric:>20} {_sparkline(series)}  (oldest → newest, last {series[-1]:.4f})"
+            )
+
+
+def _sparkline(series: list[float]) -> str:
+    low, high = min(series), max(series)
+    if high - low < 1e-12:
+        return _SPARK[len(_SPARK) // 2] * len(series)
+    return "".join(_SPARK[round((v - low) / (high - low) * (len(_SPARK) - 1))] for v in series)
+
+
+def promote(run: Path, *, to: Path, force: bool, console: Console) -> None:
+    """Write the run's baseline to ``to`` atomically (a BLOCK run needs ``force``)."""
+    from releasegate.store.baseline import write_baseline
+    from releasegate.store.snapshot import baseline_from_result
+
+    result = load_run(run)
+    if result.decision.value != "DEPLOY" and not force:
+        raise InputError(
+            f"run {result.run.run_id} was {result.decision.value}, not DEPLOY; pass --force "
+            "to promote it anyway"
+        )
+    write_baseline(to, baseline_from_result(result))
+    console.print(
+        f"promoted run {result.run.run_id} ({result.decision.value}) to {to}", markup=False
+    )
