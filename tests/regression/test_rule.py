@@ -391,6 +391,14 @@ def test_unpaired_without_baseline_n() -> None:
         compare_unpaired("a", 0.5, None, 0.5, 0, settings=DEFAULT)
 
 
+def test_unpaired_rounds_rates_to_counts_and_says_so() -> None:
+    exact = compare_unpaired("a", 0.85, 200, 0.8, 200, settings=DEFAULT)
+    assert not any("whole count" in n for n in exact.notes)
+    rounded = compare_unpaired("a", 0.8533, 200, 0.8, 200, settings=DEFAULT)
+    assert rounded.baseline == pytest.approx(171 / 200)
+    assert any("rounded to 171" in n for n in rounded.notes)
+
+
 def test_unpaired_is_weaker_than_paired() -> None:
     table = PairedTable(a=760, b=15, c=45, d=180)  # positively correlated outcomes
     paired = compare_paired_counts("a", table, settings=DEFAULT)
@@ -421,3 +429,44 @@ def test_comparison_serialises() -> None:
         "verdict",
         "mde",
     } <= keys
+
+
+# ---- exact error rates (enumeration over the paired table) -----------------------
+
+
+def _exact_rate(n: int, p_b: float, p_c: float, rule: RegressionSettings, *, passes: bool) -> float:
+    """P(rule regresses) (or P(rule passes)) when (b, c, rest) ~ Multinomial(n; p_b, p_c, .)."""
+    total = 0.0
+    for b in range(n + 1):
+        for c in range(n + 1 - b):
+            log_pmf = (
+                math.lgamma(n + 1)
+                - math.lgamma(b + 1)
+                - math.lgamma(c + 1)
+                - math.lgamma(n - b - c + 1)
+                + b * math.log(p_b)
+                + c * math.log(p_c)
+                + (n - b - c) * math.log(1 - p_b - p_c)
+            )
+            if log_pmf < -35:
+                continue
+            # With the Tango interval the rule depends on (b, c, n) only.
+            result = compare_paired_counts(
+                "a", PairedTable(a=n - b - c, b=b, c=c, d=0), settings=rule
+            )
+            if result.regressed != passes:
+                total += math.exp(log_pmf)
+    return total
+
+
+@pytest.mark.parametrize("discordant_each", [0.03, 0.064, 0.1])
+def test_false_regression_rate_is_at_most_alpha(discordant_each: float) -> None:
+    # True drop 0 (b and c equally likely), n = 100: the rule's false BLOCK rate.
+    rate = _exact_rate(100, discordant_each, discordant_each, DEFAULT, passes=False)
+    assert 0.0 < rate <= DEFAULT.alpha
+
+
+def test_non_inferiority_false_pass_rate_is_at_most_alpha() -> None:
+    # True drop equal to the margin (p_c - p_b = 0.05), n = 100: the false DEPLOY rate.
+    rate = _exact_rate(100, 0.039, 0.089, NI, passes=True)
+    assert 0.0 < rate <= NI.alpha

@@ -446,12 +446,15 @@ def compare_paired_scores(
     )
 
 
-def _to_count(rate: float, n: int, label: str) -> int:
+def _to_count(rate: float, n: int, label: str, notes: list[str]) -> int:
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"{label} rate must be in [0, 1], got {rate}")
     if n < 1:
         raise ValueError(f"{label} n must be >= 1, got {n}")
-    return round(rate * n)
+    count = round(rate * n)
+    if abs(rate * n - count) > 1e-6 * max(1.0, rate * n):
+        notes.append(f"{label} rate {rate:.6g} x n={n} is not a whole count; rounded to {count}")
+    return count
 
 
 def compare_unpaired(
@@ -495,14 +498,15 @@ def compare_unpaired(
     worse, better = _alternatives(higher_is_better)
     direction: Literal["decrease", "increase"] = "decrease" if higher_is_better else "increase"
     level = 1.0 - 2.0 * alpha  # each end is a one-sided (1 - alpha) bound
-    x_cur = _to_count(current_rate, current_n, "current")
+    notes: list[str] = []
+    x_cur = _to_count(current_rate, current_n, "current", notes)
     threshold = settings.threshold
     margin = settings.effective_margin
     target = abs(threshold) if settings.mode == "significant_drop" else margin
     p_cur = x_cur / current_n
     power = settings.power
     if baseline_n is not None:
-        x_base = _to_count(baseline_rate, baseline_n, "baseline")
+        x_base = _to_count(baseline_rate, baseline_n, "baseline", notes)
         p_base = x_base / baseline_n
         test_w = two_proportion_score_test(x_cur, current_n, x_base, baseline_n, alternative=worse)
         test_b = two_proportion_score_test(x_cur, current_n, x_base, baseline_n, alternative=better)
@@ -568,7 +572,7 @@ def compare_unpaired(
             alpha=alpha,
             threshold=threshold,
             margin=margin,
-            notes=[note],
+            notes=[note, *notes],
         )
     )
 
