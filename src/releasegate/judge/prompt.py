@@ -39,7 +39,9 @@ class JudgePrompt:
 
 def verdict_schema(criteria: tuple[Criterion, ...]) -> dict[str, object]:
     """JSON schema of the verdict: a rationale, then one integer 1–5 per criterion."""
-    props = {c.name: {"type": "integer", "minimum": 1, "maximum": 5} for c in criteria}
+    # enum rather than minimum/maximum: every constrained decoder (OpenAI strict mode,
+    # vLLM/xgrammar, llama.cpp grammars) supports it.
+    props = {c.name: {"type": "integer", "enum": [1, 2, 3, 4, 5]} for c in criteria}
     return {
         "type": "object",
         "properties": {
