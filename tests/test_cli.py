@@ -49,7 +49,7 @@ def test_deploy_exits_0_and_writes_reports_and_baseline(
     done = _run_cmd(good_replay, bench_file, seed_config, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "releasegate: DEPLOY" in done.stdout
-    (run_dir,) = (tmp_path / "reports").iterdir()
+    (run_dir,) = (tmp_path / "reports").glob("2*")
     names = {p.name for p in run_dir.iterdir()}
     assert {"report.json", "report.md", "junit.xml", "outputs.jsonl", "baseline.json"} <= names
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
@@ -121,8 +121,12 @@ def test_missing_replay_output_is_an_error_unless_configured(
     config.write_text(config.read_text() + "model:\n  on_missing: fail_example\n")
     done = _run_cmd(replay, bench_file, config, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(next((tmp_path / "reports").glob("*/report.json")).read_text())
-    assert report["metrics"]["accuracy"] == 38 / 40
+    reports = [json.loads(p.read_text()) for p in (tmp_path / "reports").glob("*/report.json")]
+    assert sorted(r["decision"] for r in reports) == ["DEPLOY", "ERROR"]
+    deployed = next(r for r in reports if r["decision"] == "DEPLOY")
+    assert deployed["metrics"]["accuracy"] == 38 / 40
+    errored = next(r for r in reports if r["decision"] == "ERROR")
+    assert errored["stages"][0]["status"] == "failed"
 
 
 def test_debug_shows_a_traceback(tmp_path: Path, good_replay: Path, seed_config: Path) -> None:
@@ -152,7 +156,7 @@ def test_report_rerenders_from_a_saved_run(
     tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
 ) -> None:
     _run_cmd(good_replay, bench_file, seed_config, tmp_path)
-    (run_dir,) = (tmp_path / "reports").iterdir()
+    (run_dir,) = (tmp_path / "reports").glob("2*")
     (run_dir / "report.md").unlink()
     done = _run("report", run_dir, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

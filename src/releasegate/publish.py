@@ -37,8 +37,8 @@ def publish_run(result: PipelineResult, *, output: OutputSettings) -> Published:
         if output.baseline_path is not None:
             new_baseline = Path(output.baseline_path)
             write_baseline(new_baseline, baseline)
-    if output.history_db is not None:
-        record_run(Path(output.history_db), result, run_dir)
+    if output.history_path is not None:
+        record_run(Path(output.history_path), result, run_dir)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:

@@ -128,15 +128,13 @@ def score(
 def judge(
     benchmark: Benchmark, examples: Sequence[ExampleResult], config: PipelineConfig
 ) -> tuple[JudgeOutcome | None, StageResult]:
-    """Stage 2: the LLM judge on a seeded, stratified sample (skipped when not configured)."""
+    """Stage 2: the LLM judge on a seeded, stratified sample.
+
+    The judge stage itself reports a skip (no provider, disabled, key variable unset).
+    """
     settings = config.judge
-    if settings.provider is None or not settings.enabled:
-        reason = "no judge configured (judge.provider is not set)"
-        return None, StageResult(
-            name="llm_judge", status=PipelineStatus.SKIPPED, skip_reason=reason
-        )
     outputs = {e.id: e.output for e in examples}
-    cache = Path(settings.cache_path) if settings.cache_path else None
+    cache = Path(settings.cache_path) if settings.cache_path else default_judge_cache(config)
     outcome = run_judge_stage(
         examples=benchmark.examples,
         outputs=outputs,
@@ -158,6 +156,12 @@ def judge(
         notes=list(outcome.notes),
     )
     return outcome, stage
+
+
+def default_judge_cache(config: PipelineConfig) -> Path:
+    """Where judge verdicts are cached when ``judge.cache_path`` is not set: beside the
+    run directories, so a re-run of an unchanged model costs nothing."""
+    return Path(config.output.dir) / "judge_cache.sqlite"
 
 
 def regression(

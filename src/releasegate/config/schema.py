@@ -101,8 +101,18 @@ class OutputSettings(_Section):
     """Parent directory; each run writes ``<dir>/<timestamp>-<short-id>/``."""
     baseline_path: str | None = "baselines/new_baseline.json"
     """Where a DEPLOY writes the candidate baseline (the seed's path); null disables it."""
-    history_db: str | None = "reports/history.sqlite"
-    """SQLite run history; null disables it."""
+    history: bool = True
+    """Record every run in the SQLite run history."""
+    history_db: str | None = None
+    """The history database; default ``<dir>/history.sqlite``."""
+
+    @property
+    def history_path(self) -> str | None:
+        """Where runs are recorded, or None when history is off."""
+        if not self.history:
+            return None
+        return self.history_db or f"{self.dir}/history.sqlite"
+
     max_examples_in_report: int = Field(default=10, ge=0)
     """Worst examples listed per failed gate in the human report."""
 

@@ -8,15 +8,17 @@ The lead registers :func:`judge_check` on the main Typer app. Exit codes:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
 from pydantic import ValidationError
 
 from releasegate.errors import ConfigError, ReleaseGateError
-from releasegate.judge.calibration import JudgeCheckReport, load_calibration, run_judge_check
 from releasegate.judge.config import JudgeConfig
+
+if TYPE_CHECKING:  # the runner pulls in the SDKs and scipy: import it only when a check runs
+    from releasegate.judge.calibration import JudgeCheckReport
 
 DEFAULT_CALIBRATION = Path("examples/task-api/judge_calibration.jsonl")
 
@@ -90,6 +92,8 @@ def judge_check(
     """Run the configured judge on a labelled calibration set and report agreement and cost."""
     try:
         judge_config = load_judge_config(config)
+        from releasegate.judge.calibration import load_calibration, run_judge_check
+
         items = load_calibration(calibration)
         report = run_judge_check(
             config=judge_config, calibration=items, seed=seed, cache_path=cache

@@ -1,15 +1,13 @@
-"""Per-metric regression rule: candidate vs baseline with real statistics (SPEC §5)."""
+"""Per-metric regression rule: candidate vs baseline with real statistics (SPEC §5).
 
-from releasegate.regression.rule import (
-    MetricComparison,
-    Verdict,
-    apply_holm,
-    compare_paired_binary,
-    compare_paired_counts,
-    compare_paired_scores,
-    compare_unpaired,
-)
-from releasegate.regression.settings import DEFAULT_METRICS, RegressionSettings
+Names load on first use: the config schema imports ``releasegate.regression.settings``,
+and that must not pull in scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -22,3 +20,30 @@ __all__ = [
     "compare_paired_scores",
     "compare_unpaired",
 ]
+
+_SETTINGS = "releasegate.regression.settings"
+_RULE = "releasegate.regression.rule"
+_EXPORTS = {name: _RULE for name in __all__} | {
+    "DEFAULT_METRICS": _SETTINGS,
+    "RegressionSettings": _SETTINGS,
+}
+
+if TYPE_CHECKING:
+    from releasegate.regression.rule import MetricComparison as MetricComparison
+    from releasegate.regression.rule import Verdict as Verdict
+    from releasegate.regression.rule import apply_holm as apply_holm
+    from releasegate.regression.rule import compare_paired_binary as compare_paired_binary
+    from releasegate.regression.rule import compare_paired_counts as compare_paired_counts
+    from releasegate.regression.rule import compare_paired_scores as compare_paired_scores
+    from releasegate.regression.rule import compare_unpaired as compare_unpaired
+    from releasegate.regression.settings import DEFAULT_METRICS as DEFAULT_METRICS
+    from releasegate.regression.settings import RegressionSettings as RegressionSettings
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'releasegate.regression' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
