@@ -192,3 +192,20 @@ def test_help_works_for_every_command(tmp_path: Path) -> None:
     for command in ([], ["run"], ["validate"], ["report"]):
         done = _run(*command, "--help", cwd=tmp_path)
         assert done.returncode == 0, (command, done.stderr)
+
+
+def test_endpoint_url_is_refused_with_a_clear_message(
+    tmp_path: Path, bench_file: Path, seed_config: Path
+) -> None:
+    done = _run(
+        "run",
+        "--model",
+        "http://127.0.0.1:9/v1",
+        "--benchmark",
+        bench_file,
+        "--config",
+        seed_config,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "OpenAI-compatible endpoints are not supported by this version" in done.stderr

@@ -70,9 +70,7 @@ def _override(config: PipelineConfig, **sections: dict[str, object]) -> Pipeline
 
 @app.command()
 def run(  # noqa: PLR0917 - typer maps each parameter to a flag
-    model: Annotated[
-        str, typer.Option(help="HF model/adapter dir, replay .jsonl, or http(s) endpoint URL.")
-    ],
+    model: Annotated[str, typer.Option(help="HF model or adapter directory, or a replay .jsonl.")],
     benchmark: Annotated[Path, typer.Option(help="Benchmark file (JSONL or JSON array).")],
     baseline: Annotated[
         Path | None, typer.Option(help="Baseline JSON from an earlier passing run.")
@@ -81,10 +79,10 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     output_dir: Annotated[
         Path | None, typer.Option(help="Parent folder for the run directory.")
     ] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="Force a backend: hf, replay, openai.")
+    backend: Annotated[str | None, typer.Option(help="Force a backend: hf or replay.")] = None,
+    save_baseline: Annotated[
+        Path | None, typer.Option(help="Where a DEPLOY writes the new baseline.")
     ] = None,
-    model_name: Annotated[str | None, typer.Option(help="Served model name (endpoints).")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate a model on a benchmark and decide DEPLOY or BLOCK."""
@@ -95,8 +93,11 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     def go() -> int:
         cfg = _override(
             load_config(config),
-            model={"path": model, "backend": backend, "model_name": model_name},
-            output={"dir": str(output_dir) if output_dir else None},
+            model={"path": model, "backend": backend},
+            output={
+                "dir": str(output_dir) if output_dir else None,
+                "baseline_path": str(save_baseline) if save_baseline else None,
+            },
         )
         progress = RichProgress(_err)
         try:

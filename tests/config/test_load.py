@@ -123,7 +123,8 @@ def test_schema_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
     assert load_config(path).metrics.schema_path == str(tmp_path / "sub" / "schema.json")
 
 
-def test_secrets_are_only_env_var_names() -> None:
-    message = _error("model:\n  api_key: sk-live-123\n")
-    assert "unknown key 'api_key'" in message
+def test_secrets_are_only_env_var_names_and_never_echoed() -> None:
+    message = _error("judge:\n  provider: openai\n  api_key: sk-live-123\n")
+    assert "judge.api_key: unknown key 'api_key'" in message
     assert "did you mean 'api_key_env'" in message
+    assert "sk-live-123" not in message

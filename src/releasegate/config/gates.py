@@ -97,7 +97,7 @@ Bound = Literal["point", "ci_low", "ci_high"]
 class QualityGate(BaseModel):
     """One quality gate (SPEC §4.5)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     name: str
     """Short name shown in reports and as the JUnit test case."""

@@ -29,27 +29,23 @@ __all__ = [
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-BackendName = Literal["auto", "hf", "replay", "openai"]
+BackendName = Literal["auto", "hf", "replay"]
 
 
 class ModelSettings(_Section):
     """The model under test and how to load it (``model:``)."""
 
     path: str | None = None
-    """Model reference: HF directory, adapter directory, replay ``.jsonl`` or URL.
+    """Model reference: an HF model or adapter directory, or a replay ``.jsonl``.
     ``--model`` overrides it."""
     backend: BackendName = "auto"
     """Force a backend; ``auto`` detects it from the form of ``path`` (SPEC §2)."""
     base_model: str | None = None
     """For a LoRA/PEFT adapter: the base model directory, overriding the one named in
     ``adapter_config.json`` (a relative path there is read relative to the adapter)."""
-    model_name: str | None = None
-    """Served model name for an OpenAI-compatible endpoint."""
-    api_key_env: str | None = None
-    """Name of the environment variable holding the endpoint's API key (never the key)."""
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     """``auto``: bf16 on GPUs that support it, fp16 on older GPUs (T4), fp32 on CPU."""
     device: str = "auto"

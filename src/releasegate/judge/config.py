@@ -18,7 +18,7 @@ PROMPT_VERSION = "judge-prompt-v1"
 class Criterion(BaseModel):
     """One rubric criterion, scored 1–5 with an anchored description per score."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     """Metric-safe name; the metrics are ``judge_<name>`` and ``judge_<name>_norm``."""
@@ -78,7 +78,7 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 class JudgeConfig(BaseModel):
     """The ``judge:`` section. With no ``provider`` the judge stage is skipped."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     enabled: bool = True
     """Run the judge stage; False reports it as skipped."""
