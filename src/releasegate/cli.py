@@ -187,6 +187,21 @@ def _parse_saved(path: Path, text: str, parse: Callable[[str], T]) -> T:
 
 
 @app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a commented starter config and a GitHub Actions workflow."""
+    from releasegate.init import write_starter_files
+
+    written = _guard(debug, lambda: write_starter_files(directory, force=force))
+    for path in written:
+        _out.print(f"wrote {path}", highlight=False)
+    _out.print("next: releasegate validate releasegate.yaml --benchmark YOUR_BENCHMARK.jsonl")
+
+
+@app.command()
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Baseline run: run dir, report.json or run id.")],
     run_b: Annotated[Path, typer.Argument(help="Candidate run: run dir, report.json or run id.")],
