@@ -16,8 +16,9 @@ numpy and scipy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -63,13 +64,7 @@ if TYPE_CHECKING:
     from releasegate.results import StageResult as StageResult
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

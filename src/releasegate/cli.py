@@ -149,41 +149,19 @@ def validate(
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory (or its report.json).")],
+    run_dir: Annotated[Path, typer.Argument(help="A run directory, its report.json, or a run id.")],
     debug: DebugOpt = False,
 ) -> None:
     """Re-render report.md, junit.xml and outputs.jsonl from a saved report.json."""
-    from releasegate.report.json_report import load_json
+    from releasegate.cli_runs import load_run, report_path
     from releasegate.report.write import write_reports
 
     def go() -> None:
-        path = run_dir / "report.json" if run_dir.is_dir() else run_dir
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise _input_error(f"{path}: cannot read saved run: {exc.strerror or exc}") from exc
-        result = _parse_saved(path, text, load_json)
-        for name, written in write_reports(result, path.parent).items():
+        result = load_run(run_dir)
+        for name, written in write_reports(result, report_path(run_dir).parent).items():
             _out.print(f"{name}: {written}", highlight=False)
 
     _guard(debug, go)
-
-
-def _input_error(message: str) -> ReleaseGateError:
-    from releasegate.errors import InputError
-
-    return InputError(message)
-
-
-def _parse_saved(path: Path, text: str, parse: Callable[[str], T]) -> T:
-    from pydantic import ValidationError
-
-    try:
-        return parse(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise _input_error(f"{path}: not a releasegate report: {where}: {first['msg']}") from exc
 
 
 @app.command()

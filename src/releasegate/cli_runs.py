@@ -21,11 +21,11 @@ DEFAULT_DB = Path("reports/history.sqlite")
 _SPARK = "▁▂▃▄▅▆▇█"
 
 
-def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
-    """A saved run from a run directory, a report.json, or a run id in the history.
+def report_path(ref: Path, *, db: Path = DEFAULT_DB) -> Path:
+    """The report.json of a run directory, a report.json, or a run id in the history.
 
     Raises:
-        InputError: no such run, or not a releasegate report.
+        InputError: no such run.
     """
     path = ref
     if not path.exists():
@@ -33,8 +33,16 @@ def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
         if found is None:
             raise InputError(f"{ref}: no such run directory, report.json, or run id in {db}")
         path = found
-    if path.is_dir():
-        path = path / "report.json"
+    return path / "report.json" if path.is_dir() else path
+
+
+def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
+    """A saved run (see ``report_path``).
+
+    Raises:
+        InputError: no such run, or not a releasegate report.
+    """
+    path = report_path(ref, db=db)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

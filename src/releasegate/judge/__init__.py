@@ -6,8 +6,9 @@ and that must not pull in the runner, the SDKs and scipy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_getattr
 
 __all__ = ["Criterion", "JudgeConfig", "JudgeItem", "JudgeOutcome", "run_judge_stage"]
 
@@ -27,10 +28,4 @@ if TYPE_CHECKING:
     from releasegate.judge.stage import run_judge_stage as run_judge_stage
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate.judge' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

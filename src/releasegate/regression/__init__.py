@@ -6,8 +6,9 @@ and that must not pull in scipy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_getattr
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -40,10 +41,4 @@ if TYPE_CHECKING:
     from releasegate.regression.settings import RegressionSettings as RegressionSettings
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate.regression' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
