@@ -125,15 +125,21 @@ def _fmt_metric(mv: MetricValue) -> str:
     return f"{mv.value:.4f} | {ci} | {mv.n}{failed}"
 
 
-def _metrics(result: PipelineResult) -> str:
+def headline_metrics(result: PipelineResult) -> list[tuple[str, MetricValue]]:
+    """Overall metrics, headline ones first (per-category metrics left out)."""
     details = result.metric_details
     names = [n for n in _HEADLINE if n in details]
     names += sorted(n for n in details if n not in _HEADLINE and "[" not in n)
-    if not names:
+    return [(n, details[n]) for n in names]
+
+
+def _metrics(result: PipelineResult) -> str:
+    rows = headline_metrics(result)
+    if not rows:
         return ""
-    rows = ["## Metrics", "", "| Metric | Value | 95% CI | n |", "|---|---|---|---|"]
-    rows += [f"| `{n}` | {_fmt_metric(details[n])} |" for n in names]
-    return "\n".join(rows)
+    lines = ["## Metrics", "", "| Metric | Value | 95% CI | n |", "|---|---|---|---|"]
+    lines += [f"| `{n}` | {_fmt_metric(mv)} |" for n, mv in rows]
+    return "\n".join(lines)
 
 
 def _categories(result: PipelineResult) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from releasegate.record import PipelineResult
+from releasegate.report.html import render_html
 from releasegate.report.json_report import render_json
 from releasegate.report.junit import render_junit
 from releasegate.report.markdown import render_markdown
@@ -17,6 +18,7 @@ def write_reports(result: PipelineResult, run_dir: Path) -> dict[str, Path]:
     renderers = {
         "report.json": render_json,
         "report.md": render_markdown,
+        "report.html": render_html,
         "junit.xml": render_junit,
         "outputs.jsonl": render_outputs,
     }

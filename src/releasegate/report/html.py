@@ -1,0 +1,80 @@
+"""``report.html``: one self-contained page (inline CSS, inline SVG, no script).
+
+Jinja2 autoescaping escapes every model output and benchmark text, and a
+Content-Security-Policy forbids scripts and external loads, so an output that
+contains markup is shown, never run.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from jinja2 import Environment, select_autoescape
+from markupsafe import Markup, escape
+
+from releasegate.gate import rule_text
+from releasegate.record import PipelineResult
+from releasegate.report.markdown import headline_metrics
+from releasegate.results import MetricValue
+
+MAX_FAILING = 25
+_BAR_W, _ROW_H, _LABEL_W = 420, 22, 170
+
+
+def render_html(result: PipelineResult) -> str:
+    """The whole page."""
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    template = env.from_string(
+        files("releasegate").joinpath("templates").joinpath("report.html.j2").read_text("utf-8")
+    )
+    failing = [e for e in result.examples if e.outcomes.get("accuracy") is False][:MAX_FAILING]
+    return template.render(
+        r=result,
+        rule_text=rule_text,
+        chart=category_chart(result),
+        headline=headline_metrics(result),
+        failing=failing,
+    )
+
+
+def category_chart(result: PipelineResult) -> Markup | None:
+    """Horizontal bars of per-category accuracy with CI whiskers, as inline SVG."""
+    rows: list[tuple[str, MetricValue]] = [
+        (name[len("accuracy[") : -1], mv)
+        for name, mv in sorted(result.metric_details.items())
+        if name.startswith("accuracy[")
+    ]
+    if len(rows) < 2:
+        return None
+    height = _ROW_H * len(rows) + 24
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_LABEL_W + _BAR_W + 70}" '
+        f'height="{height}" role="img" aria-label="accuracy by category">'
+    ]
+    for i, (category, mv) in enumerate(rows):
+        y = i * _ROW_H + 4
+        width = mv.value * _BAR_W
+        parts.append(
+            f'<text x="{_LABEL_W - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f"{escape(category)} (n={mv.n})</text>"
+            f'<rect x="{_LABEL_W}" y="{y}" width="{width:.1f}" height="16" fill="#4c8bf5"/>'
+        )
+        if mv.ci is not None:
+            lo, hi = _LABEL_W + mv.ci.low * _BAR_W, _LABEL_W + mv.ci.high * _BAR_W
+            parts.append(
+                f'<line x1="{lo:.1f}" x2="{hi:.1f}" y1="{y + 8}" y2="{y + 8}" '
+                'stroke="#1d2430" stroke-width="1.5"/>'
+            )
+        parts.append(
+            f'<text x="{_LABEL_W + _BAR_W + 6}" y="{y + 14}" font-size="12">{mv.value:.3f}</text>'
+        )
+    axis_y = len(rows) * _ROW_H + 8
+    parts.append(
+        f'<line x1="{_LABEL_W}" x2="{_LABEL_W + _BAR_W}" y1="{axis_y}" y2="{axis_y}" '
+        'stroke="#888"/>'
+        f'<text x="{_LABEL_W}" y="{axis_y + 14}" font-size="11">0</text>'
+        f'<text x="{_LABEL_W + _BAR_W}" y="{axis_y + 14}" font-size="11" '
+        'text-anchor="end">1</text></svg>'
+    )
+    # Safe to mark: built only from escaped category names and formatted numbers.
+    return Markup("".join(parts))
