@@ -209,3 +209,19 @@ def test_gate_on_judge_metric_without_a_judge_is_a_config_error(tmp_path: Path) 
     config = SEED_CONFIG.replace("quality_gates:\n", "quality_gates:\n" + gate, 1)
     with pytest.raises(ConfigError, match="no judge is configured"):
         _run(tmp_path, config, replay_rows(rows), rows=rows)
+
+
+def test_a_regression_in_one_category_is_found_by_a_per_category_metric(tmp_path: Path) -> None:
+    rows = example_rows(400)  # 80 per category
+    baseline = _save_baseline(tmp_path, _run(tmp_path, SEED_CONFIG, replay_rows(rows), rows=rows))
+    create_rows = [i for i, r in enumerate(rows) if r["category"] == "create"]
+    broken = create_rows[:12]  # 15% of one category, 3% overall
+    config = SEED_CONFIG + "regression:\n  metrics: [accuracy, 'accuracy[create]']\n"
+    result = _run(tmp_path, config, replay_rows(rows, wrong=broken), rows=rows, baseline=baseline)
+    assert result.regression is not None
+    overall = result.regression.metrics["accuracy"]
+    create = result.regression.metrics["accuracy[create]"]
+    assert not overall.regressed
+    assert create.regressed and create.n == 80
+    assert create.difference == pytest.approx(-12 / 80)
+    assert result.decision.value == "BLOCK"

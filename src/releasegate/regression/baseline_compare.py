@@ -166,15 +166,26 @@ def _paired_metric(
     matched: Sequence[tuple[ExampleResult, BaselineExample]],
     settings: RegressionSettings,
 ) -> MetricComparison | None:
+    key, category = split_metric_name(name)
     rows = [
-        (bool(old.outcomes[name]), bool(cur.outcomes[name]))
+        (bool(old.outcomes[key]), bool(cur.outcomes[key]))
         for cur, old in matched
-        if cur.outcomes.get(name) is not None and old.outcomes.get(name) is not None
+        if cur.outcomes.get(key) is not None
+        and old.outcomes.get(key) is not None
+        and (category is None or cur.category == category)
     ]
     if not rows:
         return None
     table = np.array(rows, dtype=bool)
     return compare_paired_binary(name, table[:, 0], table[:, 1], settings=settings)
+
+
+def split_metric_name(name: str) -> tuple[str, str | None]:
+    """``accuracy[create]`` -> (``accuracy``, ``create``); ``accuracy`` -> (``accuracy``, None)."""
+    if name.endswith("]") and "[" in name:
+        base, _, category = name[:-1].partition("[")
+        return base, category
+    return name, None
 
 
 def _judge_comparisons(

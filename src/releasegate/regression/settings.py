@@ -42,7 +42,10 @@ class RegressionSettings(BaseModel):
     """Non-inferiority margin (positive); None means ``-threshold``."""
 
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
-    """Metrics compared against the baseline (each must exist in both runs)."""
+    """Metrics compared against the baseline (each must exist in both runs). Rate
+    metrics may name one category, e.g. ``accuracy[relative_dates]``, to catch a
+    regression that the overall rate dilutes; every compared metric joins the Holm
+    family."""
 
     gate_type: Literal["blocking", "warning"] = "blocking"
     """``blocking``: a regressed metric makes the run BLOCK; ``warning``: reported only."""
