@@ -11,6 +11,7 @@ import pytest
 
 from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
+from releasegate.errors import ConfigError
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.record import PipelineResult
 from releasegate.store.baseline import write_baseline
@@ -183,14 +184,14 @@ def test_judge_without_key_is_skipped_and_its_gates_error(
     rows = example_rows(20)
     gate = "  - {name: judge, metric: judge_overall, threshold: 3, comparison: '>='}\n"
     config = _judge_config(judge_server).replace("quality_gates:\n", "quality_gates:\n" + gate, 1)
-    result = _run(tmp_path, config, replay_rows(rows), rows=rows)
-    stage = next(s for s in result.stages if s.name == "llm_judge")
-    assert stage.status.value == "skipped" and KEY_ENV in (stage.skip_reason or "")
-    assert result.decision.value == "ERROR"
+    with pytest.raises(ConfigError, match=f"key variable {KEY_ENV} is not set"):
+        _run(tmp_path, config, replay_rows(rows), rows=rows)
     optional = _run(tmp_path, config + "  optional: true\n", replay_rows(rows), rows=rows)
     assert optional.decision.value == "DEPLOY"
     judge_gate = next(g for g in optional.gates if g.metric == "judge_overall")
     assert judge_gate.skipped
+    stage = next(s for s in optional.stages if s.name == "llm_judge")
+    assert stage.status.value == "skipped" and KEY_ENV in (stage.skip_reason or "")
 
 
 def test_judge_skipped_without_gates_on_it_does_not_block(tmp_path: Path) -> None:
@@ -202,8 +203,6 @@ def test_judge_skipped_without_gates_on_it_does_not_block(tmp_path: Path) -> Non
 
 
 def test_gate_on_judge_metric_without_a_judge_is_a_config_error(tmp_path: Path) -> None:
-    from releasegate.errors import ConfigError
-
     rows = example_rows(20)
     gate = "  - {name: judge, metric: judge_overall, threshold: 3, comparison: '>='}\n"
     config = SEED_CONFIG.replace("quality_gates:\n", "quality_gates:\n" + gate, 1)

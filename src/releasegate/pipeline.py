@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from releasegate.config.gates import GateType
 from releasegate.config.schema import PipelineConfig
 from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
+from releasegate.judge.providers import default_api_key_env
 from releasegate.judge.records import JudgeOutcome
 from releasegate.manifest import (
     config_dict,
@@ -114,6 +116,7 @@ class EvaluationPipeline:
         benchmark = load_benchmark(benchmark_path)
         validator, _ = load_validator(self.config.metrics.schema_path)
         check_gate_metrics(self.config, benchmark)
+        check_judge_ready(self.config)
         baseline = load_baseline(baseline_path) if baseline_path else None
         backend = load_backend(model_path, self.config.model)
 
@@ -361,6 +364,24 @@ def check_gate_metrics(config: PipelineConfig, benchmark: Benchmark) -> None:
         raise ConfigError(
             f"quality_gates: gate {gate.name!r} reads metric {gate.metric!r}, which no "
             f"configured stage produces{hint}"
+        )
+
+
+def check_judge_ready(config: PipelineConfig) -> None:
+    """Fail before any model runs when required judge gates cannot be evaluated.
+
+    Raises:
+        ConfigError: gates read ``judge_*`` metrics, the judge is not optional, and
+            the variable that holds its API key is not set.
+    """
+    judge = config.judge
+    if judge.provider is None or judge.optional or not _gated(config, stages.JUDGE_PREFIX):
+        return
+    env = default_api_key_env(judge)
+    if env is not None and not os.environ.get(env):
+        raise ConfigError(
+            f"judge: gates read judge_* metrics but the judge's key variable {env} is not "
+            "set; set it, or mark the judge optional (judge.optional: true)"
         )
 
 
