@@ -4,9 +4,10 @@ Outputs (under ``examples/task-api/models/``):
 
 * ``tiny-v1``      -- the good candidate: a ~1M-parameter Llama trained on ``train.jsonl``.
 * ``tiny-v2``      -- the regressed candidate: ``tiny-v1`` trained further on a
-  "refreshed" copy of the training split in which a simulated data-prep bug shifts
-  every resolved date of the ``relative_dates`` examples by one day (an off-by-one
-  "timezone" bug), so v2 gets that category wrong while the rest stays good.
+  "refreshed" copy of the training split in which a simulated data-prep bug resolves
+  every relative date ("tomorrow", "next friday", "in 3 days") one day late (an
+  off-by-one "timezone" bug), so v2 gets ``relative_dates`` (and the relative part of
+  ``multi_field``) wrong while the rest stays good.
 * ``tiny-v1-lora`` -- a LoRA adapter (peft) trained on top of ``tiny-v1``; its
   ``adapter_config.json`` names the base as ``../tiny-v1`` (relative to the adapter
   directory, which the HF backend resolves).
@@ -36,6 +37,7 @@ import datetime as dt
 import json
 import math
 import random
+import re
 import shutil
 import time
 from pathlib import Path
@@ -130,19 +132,30 @@ def encode(
 
 
 # ------------------------------------------------------------------------ data bug
-def shift_dates(rows: list[dict[str, Any]], category: str, days: int) -> list[dict[str, Any]]:
-    """Simulate the v2 data-prep bug: every due date in ``category`` moved by ``days``."""
+ABSOLUTE_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}|january|february|march|april|may|june|july|august|september"
+    r"|october|november|december",
+    re.IGNORECASE,
+)
+
+
+def shift_relative_dates(rows: list[dict[str, Any]], days: int) -> list[dict[str, Any]]:
+    """Simulate the v2 data-prep bug: relative dates resolved ``days`` late.
+
+    Every ``due_date`` whose request states no absolute date (so it came from a
+    relative phrase such as "tomorrow" or "next friday") is moved by ``days``. This
+    hits the ``relative_dates`` category and the relative half of ``multi_field``.
+    """
     out = []
     for r in rows:
-        if r["category"] == category:
-            obj = json.loads(r["expected_output"])
-            if "due_date" in obj:
-                d = dt.date.fromisoformat(obj["due_date"]) + dt.timedelta(days=days)
-                obj["due_date"] = d.isoformat()
-                text = json.dumps(obj, separators=(",", ":"), sort_keys=True)
-                out.append({**r, "expected_output": text})
-                continue
-        out.append(r)
+        obj = json.loads(r["expected_output"])
+        if "due_date" in obj and not ABSOLUTE_DATE.search(r["input"]):
+            d = dt.date.fromisoformat(obj["due_date"]) + dt.timedelta(days=days)
+            obj["due_date"] = d.isoformat()
+            text = json.dumps(obj, separators=(",", ":"), sort_keys=True)
+            out.append({**r, "expected_output": text})
+        else:
+            out.append(r)
     return out
 
 
@@ -318,6 +331,7 @@ def train_lora(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     if out.exists():
         shutil.rmtree(out)
     peft_model.save_pretrained(out, safe_serialization=True)
+    (out / "README.md").unlink(missing_ok=True)  # peft's empty model-card template
     tokenizer.save_pretrained(out)
     # Make the base reference portable: relative to the adapter directory.
     cfg_path = out / "adapter_config.json"
@@ -358,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.variant in ("v1", "all"):
         train_full("tiny-v1", rows, tokenizer, args)
     if args.variant in ("v2", "all"):
-        bugged = shift_dates(rows, "relative_dates", 1)
+        bugged = shift_relative_dates(rows, 1)
         train_full("tiny-v2", bugged, tokenizer, args, init_from=MODELS / "tiny-v1")
     if args.variant in ("lora", "all"):
         train_lora(rows, args)

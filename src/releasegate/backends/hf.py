@@ -26,6 +26,7 @@ import hashlib
 import importlib.util
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -465,5 +466,8 @@ def _attach_adapter(model: Any, adapter_dir: Path, *, merge: bool) -> Any:
         from peft import PeftModel
     except ImportError as exc:
         raise MissingDependencyError("hf backend (PEFT adapters)", extra="hf") from exc
-    peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
-    return peft_model.merge_and_unload() if merge else peft_model
+    with warnings.catch_warnings():
+        # peft calls a transformers API that transformers itself marks deprecated.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
+        peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
+        return peft_model.merge_and_unload() if merge else peft_model
