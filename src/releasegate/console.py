@@ -90,6 +90,18 @@ def print_summary(console: Console, result: PipelineResult, files: dict[str, Pat
         console.print(table)
     for reason in result.reasons:
         console.print(Text(f"• {reason}"))
+    regression = result.regression
+    if regression is not None and regression.flipped_to_wrong:
+        shown = ", ".join(regression.flipped_to_wrong[:5])
+        more = len(regression.flipped_to_wrong) - 5
+        console.print(
+            Text(
+                f"• {len(regression.flipped_to_wrong)} example(s) flipped right → wrong since "
+                f"the baseline: {shown}{f' and {more} more' if more > 0 else ''} "
+                f"({len(regression.flipped_to_right)} flipped wrong → right); "
+                "inputs and both outputs are in report.md"
+            )
+        )
     for warning in result.warnings:
         console.print(Text(f"! {warning}", style="yellow"))
     for name, path in files.items():
