@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, cast
 
 from releasegate.config.schema import PipelineConfig
 
@@ -28,8 +29,25 @@ _TRACKED_PACKAGES = (
 
 
 def config_dict(config: PipelineConfig) -> dict[str, Any]:
-    """The effective config as JSON data (secrets are only ever env-var names)."""
-    return config.model_dump(mode="json")
+    """The effective config as JSON data, safe to write into reports.
+
+    Secrets are only ever named by environment variable; credentials embedded in a
+    URL (``https://user:token@host``) are replaced by ``***``.
+    """
+    return cast(dict[str, Any], _redact(config.model_dump(mode="json")))
+
+
+_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if isinstance(value, str):
+        return _URL_USERINFO.sub(r"\1***@", value)
+    return value
 
 
 def config_hash(config: PipelineConfig) -> str:
