@@ -57,6 +57,30 @@ def test_missing_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         HFBackend.from_settings(str(V1))
 
 
+def test_dtype_follows_the_device() -> None:
+    from types import SimpleNamespace
+
+    from releasegate.backends.hf import _pick_dtype
+
+    def fake_torch(bf16: bool) -> SimpleNamespace:
+        cuda = SimpleNamespace(is_bf16_supported=lambda: bf16)
+        return SimpleNamespace(float32="fp32", float16="fp16", bfloat16="bf16", cuda=cuda)
+
+    assert _pick_dtype(fake_torch(True), "auto", "cpu") == "fp32"
+    assert _pick_dtype(fake_torch(True), "auto", "cuda:0") == "bf16"  # A100, H100, L4
+    assert _pick_dtype(fake_torch(False), "auto", "cuda") == "fp16"  # T4
+    assert _pick_dtype(fake_torch(False), "bfloat16", "cpu") == "bf16"  # explicit wins
+
+
+def test_quantization_without_bitsandbytes_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("transformers")
+    monkeypatch.setitem(sys.modules, "bitsandbytes", None)
+    with pytest.raises(MissingDependencyError, match="bitsandbytes"):
+        HFBackend.from_settings(str(V1), ModelSettings(quantization="4bit"))
+
+
 def test_adapter_base_resolution(tmp_path: Path) -> None:
     adapter = tmp_path / "adapters" / "a"
     adapter.mkdir(parents=True)
