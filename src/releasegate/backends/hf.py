@@ -27,7 +27,8 @@ import importlib.util
 import json
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -143,6 +144,19 @@ def _fingerprint(dirs: Sequence[Path]) -> str:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
     return "sha256:" + h.hexdigest()
+
+
+@contextmanager
+def _quiet_progress(transformers: Any) -> Iterator[None]:
+    """Hide transformers' "Loading weights" bars (the CLI draws its own progress)."""
+    hf_logging = transformers.utils.logging
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _pick_device(torch: Any, device: str) -> str:
@@ -262,16 +276,17 @@ class HFBackend:
             kwargs["quantization_config"] = quant
             kwargs["device_map"] = {"": device}
         try:
-            model = transformers.AutoModelForCausalLM.from_pretrained(base, **kwargs)
-            if is_adapter:
-                model = _attach_adapter(model, path, merge=quant is None)
-            if quant is None:
-                model = model.to(device)
-            model.eval()
-            tok_dir = path if any((path / f).is_file() for f in _TOKENIZER_FILES) else base
-            tokenizer = transformers.AutoTokenizer.from_pretrained(
-                tok_dir, trust_remote_code=settings.trust_remote_code
-            )
+            with _quiet_progress(transformers):
+                model = transformers.AutoModelForCausalLM.from_pretrained(base, **kwargs)
+                if is_adapter:
+                    model = _attach_adapter(model, path, merge=quant is None)
+                if quant is None:
+                    model = model.to(device)
+                model.eval()
+                tok_dir = path if any((path / f).is_file() for f in _TOKENIZER_FILES) else base
+                tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    tok_dir, trust_remote_code=settings.trust_remote_code
+                )
         except (MissingDependencyError, BackendError):
             raise
         except Exception as exc:
