@@ -79,12 +79,13 @@ def print_summary(console: Console, result: PipelineResult, files: dict[str, Pat
             style = (
                 "" if g.passed else ("yellow" if g.gate_type == "warning" or g.skipped else "red")
             )
+            # Text(...) everywhere: metric names like accuracy[create] are not markup.
             table.add_row(
-                g.name,
-                g.metric,
-                value,
-                rule_text(g),
-                g.gate_type,
+                Text(g.name),
+                Text(g.metric),
+                Text(value),
+                Text(rule_text(g)),
+                Text(g.gate_type),
                 Text(outcome, style=style),
             )
         console.print(table)

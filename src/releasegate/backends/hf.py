@@ -180,7 +180,7 @@ def _quantization_config(transformers: Any, quantization: str, dtype: Any) -> An
     if quantization == "none":
         return None
     if importlib.util.find_spec("bitsandbytes") is None:
-        raise MissingDependencyError(f"{quantization} quantization (bitsandbytes)", extra="hf")
+        raise MissingDependencyError(f"{quantization} quantization (bitsandbytes)", extra="quant")
     if quantization == "4bit":
         return transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype
