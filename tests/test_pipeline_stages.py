@@ -32,6 +32,8 @@ def _run(
 ) -> PipelineResult:
     bench = write_jsonl(tmp / "bench.jsonl", rows)
     model = write_jsonl(tmp / f"model-{len(list(tmp.iterdir()))}.jsonl", replay)
+    # Keep the judge cache (and anything else under output.dir) inside the test's folder.
+    config_text += f"output:\n  dir: {tmp / 'reports'}\n"
     return EvaluationPipeline(parse_config(config_text)).run(
         model_path=str(model),
         benchmark_path=str(bench),

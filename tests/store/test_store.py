@@ -82,3 +82,13 @@ def test_full_baseline_loads(tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     path.write_text(baseline.model_dump_json(), encoding="utf-8")
     assert load_baseline(path) == baseline
+
+
+def test_atomic_write_respects_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "r.json"
+        write_text_atomic(target, "{}")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644
