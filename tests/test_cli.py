@@ -209,3 +209,23 @@ def test_endpoint_url_is_refused_with_a_clear_message(
     )
     assert done.returncode == 2
     assert "OpenAI-compatible endpoints are not supported by this version" in done.stderr
+
+
+def test_error_messages_keep_bracketed_metric_names(
+    tmp_path: Path, bench_file: Path, good_replay: Path
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "quality_gates:\n  - {name: a, metric: 'accuracy[nope]', threshold: 1, comparison: '>'}\n"
+    )
+    done = _run_cmd(good_replay, bench_file, config, tmp_path)
+    assert done.returncode == 2
+    assert "'accuracy[nope]'" in done.stderr
+
+
+def test_backend_flag_is_validated_like_the_config(
+    tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
+) -> None:
+    done = _run_cmd(good_replay, bench_file, seed_config, tmp_path, "--backend", "vllm")
+    assert done.returncode == 2
+    assert "command-line flag for model.backend" in done.stderr

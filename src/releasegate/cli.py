@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
 from releasegate.config.load import load_config
 from releasegate.config.schema import PipelineConfig
-from releasegate.errors import ReleaseGateError
+from releasegate.errors import ConfigError, ReleaseGateError
 
 app = typer.Typer(
     name="releasegate",
@@ -44,7 +46,7 @@ def _guard(debug: bool, fn: Callable[[], T]) -> T:
     except ReleaseGateError as exc:
         if debug:
             traceback.print_exc()
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        _print_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _err.print("interrupted: nothing half-written was left behind")
@@ -58,14 +60,22 @@ def _guard(debug: bool, fn: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
+def _print_error(message: str) -> None:
+    # Text, not markup: messages name things like accuracy[create] literally.
+    _err.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+
+
 def _override(config: PipelineConfig, **sections: dict[str, object]) -> PipelineConfig:
-    """Apply command-line flags over the config file (flags win)."""
-    updates = {}
+    """Apply command-line flags over the config file (flags win), validated like the file."""
+    data = config.model_dump()
     for name, values in sections.items():
-        given = {k: v for k, v in values.items() if v is not None}
-        if given:
-            updates[name] = getattr(config, name).model_copy(update=given)
-    return config.model_copy(update=updates) if updates else config
+        data[name].update({k: v for k, v in values.items() if v is not None})
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"command-line flag for {where}: {first['msg']}") from exc
 
 
 @app.command()
@@ -114,7 +124,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
             files["new baseline"] = written.baseline
         print_summary(_out, result, files)
         for error in result.errors:
-            _err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            _print_error(error)
         return result.exit_code
 
     raise typer.Exit(_guard(debug, go))
