@@ -1,5 +1,7 @@
-"""Everything a finished run leaves behind: the run directory, the baseline on DEPLOY,
-the history row and the GitHub step summary."""
+"""Everything a finished run leaves behind.
+
+The run directory, the baseline on DEPLOY, the history row and the GitHub step summary.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""One function per pipeline stage. Each takes typed inputs and returns typed results;
-only ``pipeline.py`` calls these, in order."""
+"""One function per pipeline stage.
+
+Each takes typed inputs and returns typed results; only ``pipeline.py`` calls these,
+in order.
+"""
 
 from __future__ import annotations
 
@@ -159,8 +162,10 @@ def judge(
 
 
 def default_judge_cache(config: PipelineConfig) -> Path:
-    """Where judge verdicts are cached when ``judge.cache_path`` is not set: beside the
-    run directories, so a re-run of an unchanged model costs nothing."""
+    """Where judge verdicts are cached when ``judge.cache_path`` is not set.
+
+    Beside the run directories, so a re-run of an unchanged model costs nothing.
+    """
     return Path(config.output.dir) / "judge_cache.sqlite"
 
 

@@ -29,14 +29,14 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
+from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
 
-__all__ = ["HFBackend", "HFSettings", "resolve_adapter_base"]
+__all__ = ["HFBackend", "resolve_adapter_base"]
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 _FINGERPRINT_FILES = (
@@ -49,38 +49,6 @@ _FINGERPRINT_FILES = (
     "special_tokens_map.json",
 )
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
-
-
-class HFSettings(Protocol):
-    """The model settings this backend reads (``releasegate.config`` ``ModelSettings``)."""
-
-    @property
-    def base_model(self) -> str | None: ...
-    @property
-    def dtype(self) -> str: ...
-    @property
-    def device(self) -> str: ...
-    @property
-    def quantization(self) -> str: ...
-    @property
-    def trust_remote_code(self) -> bool: ...
-    @property
-    def use_chat_template(self) -> bool: ...
-    @property
-    def system_prompt(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class _DefaultSettings:
-    """Defaults used when ``from_settings`` gets no settings object."""
-
-    base_model: str | None = None
-    dtype: str = "auto"
-    device: str = "auto"
-    quantization: str = "none"
-    trust_remote_code: bool = False
-    use_chat_template: bool = True
-    system_prompt: str | None = None
 
 
 def _import_hf() -> tuple[Any, Any]:
@@ -217,7 +185,7 @@ class HFBackend:
         *,
         model: Any,
         tokenizer: Any,
-        settings: HFSettings,
+        settings: ModelSettings,
         fingerprint: str,
         details: dict[str, str],
     ) -> None:
@@ -242,7 +210,7 @@ class HFBackend:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def from_settings(cls, ref: str, settings: HFSettings | None = None) -> HFBackend:
+    def from_settings(cls, ref: str, settings: ModelSettings | None = None) -> HFBackend:
         """Load the model at ``ref`` (a local directory) as ``settings`` say.
 
         Args:
@@ -256,7 +224,7 @@ class HFBackend:
             BackendError: The path is missing or not a model, or loading failed.
             MissingDependencyError: torch/transformers/peft or bitsandbytes is missing.
         """
-        settings = settings if settings is not None else _DefaultSettings()
+        settings = settings if settings is not None else ModelSettings()
         path = Path(ref).expanduser()
         if not path.is_dir():
             raise BackendError(f"model path {ref!r} does not exist or is not a directory")
