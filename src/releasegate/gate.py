@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 
 from releasegate.config.gates import Comparison, GateType, QualityGate
@@ -66,8 +67,6 @@ def evaluate_gates(
 
 
 def _missing_metric_message(gate: QualityGate, metrics: Mapping[str, MetricValue]) -> str:
-    import difflib
-
     close = difflib.get_close_matches(gate.metric, list(metrics), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return (
@@ -176,9 +175,10 @@ def rule_text(gate: GateResult) -> str:
 def _confidence_note(gate: QualityGate, metric: MetricValue) -> str:
     if metric.ci is None or gate.bound != "point":
         return ""
-    pessimistic = metric.ci.high if gate.comparison.wants_high else metric.ci.low
     if gate.comparison is Comparison.EQUAL:
         return ""
-    if gate.comparison.holds(pessimistic, gate.threshold):
+    # The end of the interval most favourable to passing: if even it fails, it is not noise.
+    optimistic = metric.ci.high if gate.comparison.wants_high else metric.ci.low
+    if gate.comparison.holds(optimistic, gate.threshold):
         return "; the 95% CI still reaches the threshold, so this may be bad luck"
     return "; the whole 95% CI is on the failing side, so this is not noise"
