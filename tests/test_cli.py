@@ -194,7 +194,7 @@ def test_help_works_for_every_command(tmp_path: Path) -> None:
         assert done.returncode == 0, (command, done.stderr)
 
 
-def test_endpoint_url_is_refused_with_a_clear_message(
+def test_endpoint_url_without_a_model_name_is_a_clear_error(
     tmp_path: Path, bench_file: Path, seed_config: Path
 ) -> None:
     done = _run(
@@ -208,7 +208,7 @@ def test_endpoint_url_is_refused_with_a_clear_message(
         cwd=tmp_path,
     )
     assert done.returncode == 2
-    assert "OpenAI-compatible endpoints are not supported by this version" in done.stderr
+    assert "an endpoint needs the served model name" in done.stderr
 
 
 def test_error_messages_keep_bracketed_metric_names(

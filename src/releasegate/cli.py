@@ -89,7 +89,12 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     output_dir: Annotated[
         Path | None, typer.Option(help="Parent folder for the run directory.")
     ] = None,
-    backend: Annotated[str | None, typer.Option(help="Force a backend: hf or replay.")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Force a backend: hf, replay or openai.")
+    ] = None,
+    model_name: Annotated[
+        str | None, typer.Option(help="Served model name, for an endpoint URL.")
+    ] = None,
     save_baseline: Annotated[
         Path | None, typer.Option(help="Where a DEPLOY writes the new baseline.")
     ] = None,
@@ -103,7 +108,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     def go() -> int:
         cfg = _override(
             load_config(config),
-            model={"path": model, "backend": backend},
+            model={"path": model, "backend": backend, "model_name": model_name},
             output={
                 "dir": str(output_dir) if output_dir else None,
                 "baseline_path": str(save_baseline) if save_baseline else None,

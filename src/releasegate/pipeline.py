@@ -62,6 +62,9 @@ _T = TypeVar("_T")
 
 FIELD_METRICS = ("field_precision", "field_recall", "field_f1")
 GENERATION_METRICS = (
+    "latency_p50_s",
+    "latency_p95_s",
+    "latency_p99_s",
     "generation_seconds",
     "throughput_examples_per_s",
     "tokens_out_mean",

@@ -60,10 +60,13 @@ def generate(
             f"{len(missing)} of {len(prompts)} examples have no output (e.g. {first}): "
             f"{missing[0].error}. Set model.on_missing: fail_example to score them as failures"
         )
+    metrics = _throughput(outputs, wall)
+    if backend.info().per_request_latency:
+        metrics.update(_latency(outputs))
     return outputs, StageResult(
         name="generation",
         status=PipelineStatus.SUCCESS,
-        metrics=_throughput(outputs, wall),
+        metrics=metrics,
         notes=[f"{len(missing)} example(s) without output"] if missing else [],
     )
 
@@ -100,6 +103,27 @@ def _throughput(outputs: Mapping[str, Generation], wall: float) -> dict[str, Met
                 unit="tokens/s",
             )
     return metrics
+
+
+LATENCY_PERCENTILES = (50, 95, 99)
+
+
+def _latency(outputs: Mapping[str, Generation]) -> dict[str, MetricValue]:
+    """Per-request latency percentiles (only for backends that time each request)."""
+    seconds = [g.latency_s for g in outputs.values() if g.text is not None and g.latency_s]
+    if not seconds:
+        return {}
+    values = np.percentile(np.array(seconds), LATENCY_PERCENTILES)
+    return {
+        f"latency_p{q}_s": MetricValue(
+            name=f"latency_p{q}_s",
+            value=float(v),
+            n=len(seconds),
+            higher_is_better=False,
+            unit="seconds",
+        )
+        for q, v in zip(LATENCY_PERCENTILES, values, strict=True)
+    }
 
 
 def score(

@@ -65,6 +65,9 @@ class ModelInfo:
     fingerprint: str
     """Content hash of the weights / adapter / replay file, or the served model name."""
     details: dict[str, str] = field(default_factory=dict)
+    per_request_latency: bool = False
+    """True when each ``Generation.latency_s`` is one request's own wall time (endpoints),
+    so latency percentiles mean something; batched backends divide a batch's time."""
 
 
 @runtime_checkable

@@ -23,25 +23,21 @@ class BackendFactory(Protocol):
 BACKENDS: Registry[BackendFactory] = Registry("backend", group="releasegate.backends")
 BACKENDS.add("replay", "releasegate.backends.replay:ReplayBackend")
 BACKENDS.add("hf", "releasegate.backends.hf:HFBackend")
+BACKENDS.add("openai", "releasegate.backends.openai_endpoint:OpenAIEndpointBackend")
 
 
 def detect_backend(ref: str) -> str:
     """Name the backend for a model reference by its form.
 
     A directory with ``config.json`` or ``adapter_config.json`` is an HF model or
-    adapter; a ``.jsonl`` file is a replay of outputs. An ``http(s)://`` URL (an
-    OpenAI-compatible endpoint) is recognised and refused with a clear message: no
-    endpoint backend exists yet.
+    adapter; a ``.jsonl`` file is a replay of outputs; an ``http(s)://`` URL is an
+    OpenAI-compatible chat-completions endpoint.
 
     Raises:
         ConfigError: the reference matches no known form.
     """
     if ref.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"--model {ref}: OpenAI-compatible endpoints are not supported by this version "
-            "of releasegate; record the endpoint's outputs as a replay .jsonl of "
-            '{"id", "output"} rows and pass that file instead'
-        )
+        return "openai"
     path = Path(ref)
     if path.is_dir():
         if (path / "config.json").is_file() or (path / "adapter_config.json").is_file():

@@ -32,20 +32,31 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-BackendName = Literal["auto", "hf", "replay"]
+BackendName = Literal["auto", "hf", "replay", "openai"]
 
 
 class ModelSettings(_Section):
     """The model under test and how to load it (``model:``)."""
 
     path: str | None = None
-    """Model reference: an HF model or adapter directory, or a replay ``.jsonl``.
-    ``--model`` overrides it."""
+    """Model reference: an HF model or adapter directory, a replay ``.jsonl``, or the
+    base URL of an OpenAI-compatible endpoint. ``--model`` overrides it."""
     backend: BackendName = "auto"
     """Force a backend; ``auto`` detects it from the form of ``path`` (SPEC §2)."""
     base_model: str | None = None
     """For a LoRA/PEFT adapter: the base model directory, overriding the one named in
     ``adapter_config.json`` (a relative path there is read relative to the adapter)."""
+    model_name: str | None = None
+    """Endpoint: the served model name (``--model-name``)."""
+    api_key_env: str | None = None
+    """Endpoint: name of the environment variable holding the API key (never the key);
+    unset for local servers that need none."""
+    concurrency: int = Field(default=8, ge=1, le=512)
+    """Endpoint: requests in flight at once."""
+    timeout_s: float = Field(default=60.0, gt=0)
+    """Endpoint: seconds per request before it counts as a timeout (then retried)."""
+    max_retries: int = Field(default=3, ge=0, le=20)
+    """Endpoint: retries on 429/5xx/timeouts, with backoff that honours Retry-After."""
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     """``auto``: bf16 on GPUs that support it, fp16 on older GPUs (T4), fp32 on CPU."""
     device: str = "auto"
