@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.config import load_config
+from releasegate.config import PipelineConfig, load_config
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.store.baseline import write_baseline
 from releasegate.store.snapshot import baseline_from_result
@@ -33,10 +33,17 @@ def subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _config(tmp_path: Path) -> PipelineConfig:
+    """The example's config, writing under ``tmp_path`` (no cache shared between runs)."""
+    config = load_config(EXAMPLE / "releasegate.yaml")
+    output = config.output.model_copy(update={"dir": str(tmp_path / "reports")})
+    return config.model_copy(update={"output": output})
+
+
 def test_v1_deploys_and_v2_is_blocked_with_the_regression_named(
     subset: Path, tmp_path: Path
 ) -> None:
-    config = load_config(EXAMPLE / "releasegate.yaml")
+    config = _config(tmp_path)
     pipeline = EvaluationPipeline(config)
     v1 = pipeline.run(model_path=str(EXAMPLE / "models" / "tiny-v1"), benchmark_path=str(subset))
     assert v1.decision.value == "DEPLOY", v1.reasons
@@ -65,10 +72,23 @@ def test_v1_deploys_and_v2_is_blocked_with_the_regression_named(
     )
 
 
-def test_lora_adapter_on_v1_runs_through_the_pipeline(subset: Path) -> None:
-    config = load_config(EXAMPLE / "releasegate.yaml")
+def test_lora_adapter_on_v1_runs_through_the_pipeline(subset: Path, tmp_path: Path) -> None:
+    config = _config(tmp_path)
     result = EvaluationPipeline(config).run(
         model_path=str(EXAMPLE / "models" / "tiny-v1-lora"), benchmark_path=str(subset)
     )
     assert result.decision.value == "DEPLOY", result.reasons
     assert "adapter" in json.dumps(result.run.model_details).lower()
+
+
+def test_a_rerun_of_the_same_model_is_served_from_the_generation_cache(
+    subset: Path, tmp_path: Path
+) -> None:
+    pipeline = EvaluationPipeline(_config(tmp_path))
+    model = str(EXAMPLE / "models" / "tiny-v1")
+    first = pipeline.run(model_path=model, benchmark_path=str(subset))
+    again = pipeline.run(model_path=model, benchmark_path=str(subset))
+    assert [e.output for e in first.examples] == [e.output for e in again.examples]
+    stage = next(s for s in again.stages if s.name == "generation")
+    assert any("90 of 90 outputs served from the generation cache" in n for n in stage.notes)
+    assert (tmp_path / "reports" / "generation_cache.sqlite").is_file()

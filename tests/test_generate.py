@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.errors import BackendError
 from releasegate.generate import run_generation
+from releasegate.store.generation_cache import GenerationCache
 
 
 class FakeBackend:
@@ -81,3 +83,80 @@ def test_failures_are_typed_not_empty_text() -> None:
     )
     out, _ = run_generation(backend, PROMPTS[:3], params=GenerationParams(), max_output_chars=9)
     assert all(g.text is None and g.error == "boom" for g in out.values())
+
+
+class CountingBackend(FakeBackend):
+    """Cacheable fake: its outputs are a function of its (pretend) content hash."""
+
+    def __init__(self, *, fail_after: int | None = None) -> None:
+        super().__init__(_echo)
+        self.generated = 0
+        self.fail_after = fail_after
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(backend="fake", ref="fake", fingerprint="sha256:abc", cacheable=True)
+
+    def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
+        if self.fail_after is not None and self.generated >= self.fail_after:
+            raise KeyboardInterrupt
+        self.generated += len(prompts)
+        return super().generate(prompts, params)
+
+
+def test_a_rerun_is_served_from_the_cache(tmp_path: Path) -> None:
+    params = GenerationParams(batch_size=4)
+    first = CountingBackend()
+    cache = GenerationCache(tmp_path / "g.sqlite")
+    out1, _ = run_generation(first, PROMPTS, params=params, max_output_chars=100, cache=cache)
+    again = CountingBackend()
+    out2, _ = run_generation(again, PROMPTS, params=params, max_output_chars=100, cache=cache)
+    cache.close()
+    assert first.generated == 10 and again.generated == 0
+    assert {k: g.text for k, g in out1.items()} == {k: g.text for k, g in out2.items()}
+    assert all(g.cached for g in out2.values()) and not any(g.cached for g in out1.values())
+
+
+def test_changed_settings_miss_the_cache(tmp_path: Path) -> None:
+    cache = GenerationCache(tmp_path / "g.sqlite")
+    run_generation(
+        CountingBackend(), PROMPTS, params=GenerationParams(), max_output_chars=9, cache=cache
+    )
+    other = CountingBackend()
+    run_generation(
+        other, PROMPTS, params=GenerationParams(max_new_tokens=7), max_output_chars=9, cache=cache
+    )
+    cache.close()
+    assert other.generated == 10
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
+    cache = GenerationCache(tmp_path / "g.sqlite")
+    params = GenerationParams(batch_size=4)
+    with pytest.raises(KeyboardInterrupt):
+        run_generation(
+            CountingBackend(fail_after=8), PROMPTS, params=params, max_output_chars=100, cache=cache
+        )
+    resumed = CountingBackend()
+    out, _ = run_generation(resumed, PROMPTS, params=params, max_output_chars=100, cache=cache)
+    cache.close()
+    assert resumed.generated == 2 and len(out) == 10
+
+
+def test_non_cacheable_backends_are_never_cached(tmp_path: Path) -> None:
+    cache = GenerationCache(tmp_path / "g.sqlite")
+    for _ in range(2):
+        backend = FakeBackend(_echo)
+        run_generation(backend, PROMPTS, params=GenerationParams(), max_output_chars=9, cache=cache)
+        assert len(backend.batches) == 1
+    cache.close()
+
+
+def test_errors_are_not_cached(tmp_path: Path) -> None:
+    cache = GenerationCache(tmp_path / "g.sqlite")
+    failing = CountingBackend()
+    failing.fn = lambda ps: [Generation(sample_id=p.sample_id, text=None, error="x") for p in ps]
+    run_generation(failing, PROMPTS, params=GenerationParams(), max_output_chars=9, cache=cache)
+    retry = CountingBackend()
+    run_generation(retry, PROMPTS, params=GenerationParams(), max_output_chars=9, cache=cache)
+    cache.close()
+    assert retry.generated == 10

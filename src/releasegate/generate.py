@@ -12,6 +12,7 @@ from dataclasses import replace
 from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
 from releasegate.errors import BackendError
 from releasegate.progress import NullProgress, Progress
+from releasegate.store.generation_cache import GenerationCache, generation_key
 
 STEP = "generate"
 
@@ -23,11 +24,14 @@ def run_generation(
     params: GenerationParams,
     max_output_chars: int,
     progress: Progress | None = None,
+    cache: GenerationCache | None = None,
 ) -> tuple[dict[str, Generation], float]:
     """Generate for every prompt; return outputs by sample id and the wall time.
 
     Prompts go to the backend in batches of ``params.batch_size``, longest input first
-    (outputs are joined on ``sample_id``, so order never matters downstream).
+    (outputs are joined on ``sample_id``, so order never matters downstream). With a
+    ``cache`` and a cacheable backend, stored outputs are served first and every
+    finished batch is stored at once, so an interrupted run resumes where it stopped.
 
     Outputs longer than ``max_output_chars`` are cut (their ``finish_reason`` becomes
     ``truncated_by_releasegate``): model outputs are untrusted and size-capped.
@@ -37,32 +41,54 @@ def run_generation(
     """
     progress = progress or NullProgress()
     progress.start(STEP, total=len(prompts))
+    info = backend.info()
+    if cache is not None and not info.cacheable:
+        cache = None
+    keys = {p.sample_id: generation_key(info, p, params) for p in prompts} if cache else {}
     results: dict[str, Generation] = {}
+    todo: list[Prompt] = []
+    for prompt in prompts:
+        hit = cache.get(keys[prompt.sample_id], sample_id=prompt.sample_id) if cache else None
+        if hit is None:
+            todo.append(prompt)
+        else:
+            results[prompt.sample_id] = _capped(hit, max_output_chars)
+    progress.advance(STEP, len(results))
     started = time.perf_counter()
     # Longest first, across the whole benchmark: batches of similar length waste
     # little padding, and an out-of-memory shows up in the first batch, not the last.
-    ordered = sorted(prompts, key=_prompt_chars, reverse=True)
+    ordered = sorted(todo, key=_prompt_chars, reverse=True)
     for offset in range(0, len(ordered), params.batch_size):
         batch = ordered[offset : offset + params.batch_size]
-        t0 = time.perf_counter()
-        outputs = backend.generate(batch, params)
-        elapsed = time.perf_counter() - t0
-        _check_contract(backend, batch, outputs)
-        for generation in outputs:
-            fixed = generation
-            if fixed.latency_s is None and fixed.text is not None:
-                fixed = replace(fixed, latency_s=elapsed / len(batch))
-            if fixed.text is not None and len(fixed.text) > max_output_chars:
-                fixed = replace(
-                    fixed,
-                    text=fixed.text[:max_output_chars],
-                    finish_reason="truncated_by_releasegate",
-                )
-            results[fixed.sample_id] = fixed
+        outputs = _run_batch(backend, batch, params)
+        if cache is not None:
+            cache.put_many([(keys[g.sample_id], g) for g in outputs])
+        results.update({g.sample_id: _capped(g, max_output_chars) for g in outputs})
         progress.advance(STEP, len(batch))
     wall = time.perf_counter() - started
-    progress.finish(STEP)
+    progress.finish(STEP, note=f"{len(prompts) - len(todo)} from cache" if cache else "")
     return results, wall
+
+
+def _run_batch(backend: Backend, batch: list[Prompt], params: GenerationParams) -> list[Generation]:
+    t0 = time.perf_counter()
+    outputs = backend.generate(batch, params)
+    share = (time.perf_counter() - t0) / len(batch)
+    _check_contract(backend, batch, outputs)
+    return [
+        replace(g, latency_s=share) if g.latency_s is None and g.text is not None else g
+        for g in outputs
+    ]
+
+
+def _capped(generation: Generation, max_output_chars: int) -> Generation:
+    if generation.text is None or len(generation.text) <= max_output_chars:
+        return generation
+    return replace(
+        generation,
+        text=generation.text[:max_output_chars],
+        finish_reason="truncated_by_releasegate",
+    )
 
 
 def _prompt_chars(prompt: Prompt) -> int:

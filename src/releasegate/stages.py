@@ -26,6 +26,7 @@ from releasegate.results import ExampleResult, GateResult, MetricValue, Pipeline
 from releasegate.scoring.aggregate import aggregate
 from releasegate.scoring.task import ExampleScore, score_example
 from releasegate.store.baseline import Baseline, FlatBaseline, JudgeScores
+from releasegate.store.generation_cache import GenerationCache
 
 JUDGE_PREFIX = "judge_"
 
@@ -50,9 +51,20 @@ def generate(
         batch_size=gen.batch_size,
         seed=config.seed,
     )
-    outputs, wall = run_generation(
-        backend, prompts, params=params, max_output_chars=gen.max_output_chars, progress=progress
-    )
+    cacheable = gen.cache and backend.info().cacheable
+    cache = GenerationCache(default_generation_cache(config)) if cacheable else None
+    try:
+        outputs, wall = run_generation(
+            backend,
+            prompts,
+            params=params,
+            max_output_chars=gen.max_output_chars,
+            progress=progress,
+            cache=cache,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
     missing = [g for g in outputs.values() if g.error is not None]
     if missing and config.model.on_missing == "error":
         first = ", ".join(repr(g.sample_id) for g in missing[:3])
@@ -60,19 +72,25 @@ def generate(
             f"{len(missing)} of {len(prompts)} examples have no output (e.g. {first}): "
             f"{missing[0].error}. Set model.on_missing: fail_example to score them as failures"
         )
-    metrics = _throughput(outputs, wall)
+    fresh = {k: g for k, g in outputs.items() if not g.cached}
+    metrics = _throughput(fresh, wall)
     if backend.info().per_request_latency:
-        metrics.update(_latency(outputs))
+        metrics.update(_latency(fresh))
+    notes = [f"{len(missing)} example(s) without output"] if missing else []
+    if len(fresh) < len(outputs):
+        notes.append(
+            f"{len(outputs) - len(fresh)} of {len(outputs)} outputs served from the generation "
+            "cache (same weights, prompts and settings); throughput covers the rest"
+        )
     return outputs, StageResult(
-        name="generation",
-        status=PipelineStatus.SUCCESS,
-        metrics=metrics,
-        notes=[f"{len(missing)} example(s) without output"] if missing else [],
+        name="generation", status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes
     )
 
 
 def _throughput(outputs: Mapping[str, Generation], wall: float) -> dict[str, MetricValue]:
     done = [g for g in outputs.values() if g.text is not None]
+    if not outputs:
+        return {}
     metrics = {
         "generation_seconds": MetricValue(
             name="generation_seconds",
@@ -183,6 +201,11 @@ def judge(
         notes=list(outcome.notes),
     )
     return outcome, stage
+
+
+def default_generation_cache(config: PipelineConfig) -> Path:
+    """Where outputs of cacheable backends are stored: beside the run directories."""
+    return Path(config.output.dir) / "generation_cache.sqlite"
 
 
 def default_judge_cache(config: PipelineConfig) -> Path:

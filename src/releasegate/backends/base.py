@@ -53,6 +53,8 @@ class Generation:
     tokens_out: int | None = None
     ttft_s: float | None = None
     """Time to first token, where the backend streams."""
+    cached: bool = False
+    """Served from the generation cache instead of the model."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class ModelInfo:
     fingerprint: str
     """Content hash of the weights / adapter / replay file, or the served model name."""
     details: dict[str, str] = field(default_factory=dict)
+    cacheable: bool = False
+    """True when outputs are a function of ``fingerprint`` (a content hash) and the
+    prompt and params, so they may be served from the generation cache."""
     per_request_latency: bool = False
     """True when each ``Generation.latency_s`` is one request's own wall time (endpoints),
     so latency percentiles mean something; batched backends divide a batch's time."""

@@ -294,6 +294,7 @@ class HFBackend:
             ref=self._ref,
             fingerprint=self._fingerprint,
             details=dict(self._details),
+            cacheable=True,
         )
 
     # --------------------------------------------------------------- generation

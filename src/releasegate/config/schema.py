@@ -87,6 +87,10 @@ class GenerationSettings(_Section):
     """Examples per backend call (length-sorted batches on local backends)."""
     max_output_chars: int = Field(default=20000, ge=1)
     """Untrusted outputs longer than this are truncated before scoring and reporting."""
+    cache: bool = True
+    """Serve outputs of an unchanged local model from ``<output.dir>/generation_cache.sqlite``
+    (and resume an interrupted run). Keyed by the weights' hash, the prompt and these
+    settings; endpoints are never cached, since the model behind a name can change."""
 
 
 class MetricsSettings(_Section):

@@ -1,0 +1,103 @@
+"""SQLite cache of model outputs.
+
+A re-run of an unchanged model costs nothing, and an interrupted run resumes where
+it stopped.
+
+Only backends whose outputs are a function of fingerprinted content declare
+themselves cacheable (``ModelInfo.cacheable``: the HF backend, whose fingerprint
+hashes the weights, adapter, config and tokenizer files). An endpoint is not: the
+model behind a name can change. Only successful outputs are stored, never errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    finish_reason TEXT,
+    latency_s REAL,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    created_at TEXT NOT NULL DEFAULT (datetime('now'))
+)
+"""
+
+
+def generation_key(info: ModelInfo, prompt: Prompt, params: GenerationParams) -> str:
+    """sha256 over everything that determines an output (not the example id)."""
+    raw_input: object = (
+        prompt.input
+        if isinstance(prompt.input, str)
+        else [[m.role, m.content] for m in prompt.input]
+    )
+    blob = json.dumps(
+        [
+            info.backend,
+            info.fingerprint,
+            sorted(info.details.items()),
+            raw_input,
+            prompt.system_prompt,
+            params.max_new_tokens,
+            params.temperature,
+            list(params.stop),
+            params.seed,
+        ],
+        ensure_ascii=False,
+    ).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+class GenerationCache:
+    """Outputs by key; every ``put`` commits, so progress survives a crash."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path))
+        with self._conn:
+            self._conn.execute(_SCHEMA)
+
+    def get(self, key: str, *, sample_id: str) -> Generation | None:
+        """The stored output for ``key``, re-labelled for ``sample_id``."""
+        row = self._conn.execute(
+            "SELECT text, finish_reason, latency_s, tokens_in, tokens_out "
+            "FROM generations WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Generation(
+            sample_id=sample_id,
+            text=row[0],
+            finish_reason=row[1],
+            latency_s=row[2],
+            tokens_in=row[3],
+            tokens_out=row[4],
+            cached=True,
+        )
+
+    def put_many(self, rows: list[tuple[str, Generation]]) -> None:
+        """Store successful outputs (errors are skipped) in one transaction."""
+        values = [
+            (key, g.text, g.finish_reason, g.latency_s, g.tokens_in, g.tokens_out)
+            for key, g in rows
+            if g.text is not None and g.error is None
+        ]
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO generations "
+                "(key, text, finish_reason, latency_s, tokens_in, tokens_out) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
