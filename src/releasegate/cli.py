@@ -144,6 +144,7 @@ def validate(
     """Check a config (and a benchmark) without loading any model."""
     from releasegate.benchmark.load import load_benchmark
     from releasegate.pipeline import check_gate_metrics
+    from releasegate.safety.suite import load_suite
     from releasegate.scoring.schema import load_validator
 
     def go() -> None:
@@ -152,7 +153,8 @@ def validate(
         message = f"{config}: valid ({len(cfg.quality_gates)} gates)"
         if benchmark is not None:
             bench = load_benchmark(benchmark)
-            check_gate_metrics(cfg, bench)
+            suite = load_suite(cfg.safety.suite_path) if cfg.safety.suite_path else ()
+            check_gate_metrics(cfg, bench, suite=suite)
             message += (
                 f"; {benchmark}: {len(bench)} examples, {len(bench.categories)} categories, "
                 f"fingerprint {bench.fingerprint[:19]}"

@@ -25,6 +25,14 @@ _FIX_HINTS: dict[str, str] = {
     ),
     "exact_match": "exact match is strict: check whitespace and key order, or gate on accuracy",
     "action_accuracy": "the model picks the wrong action: check intent coverage in training data",
+    "harmful_rate": (
+        "the model performs forbidden actions on red-team prompts: add refusals for these "
+        "attack categories to the training data, or a policy layer in front of the API"
+    ),
+    "over_refusal_rate": (
+        "the model refuses benign requests that look like attacks: add such near-miss "
+        "examples with their proper actions to the training data"
+    ),
 }
 
 

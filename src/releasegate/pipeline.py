@@ -17,7 +17,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TypeVar
@@ -53,6 +53,8 @@ from releasegate.results import (
     PipelineStatus,
     StageResult,
 )
+from releasegate.safety.score import SafetyReport
+from releasegate.safety.suite import RedTeamItem, load_suite
 from releasegate.scoring.schema import load_validator
 from releasegate.scoring.task import RATE_METRICS
 from releasegate.store.baseline import Baseline, FlatBaseline, load_baseline
@@ -83,6 +85,7 @@ class _RunState:
     examples: list[ExampleResult] = field(default_factory=list)
     judge: JudgeOutcome | None = None
     regression: RegressionReport | None = None
+    safety: SafetyReport | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped_prefixes: dict[str, str] = field(default_factory=dict)
@@ -118,7 +121,8 @@ class EvaluationPipeline:
         state = _RunState(started=time.perf_counter(), started_at=_now())
         benchmark = load_benchmark(benchmark_path)
         validator, _ = load_validator(self.config.metrics.schema_path)
-        check_gate_metrics(self.config, benchmark)
+        suite = load_suite(self.config.safety.suite_path) if self.config.safety.suite_path else ()
+        check_gate_metrics(self.config, benchmark, suite=suite)
         check_judge_ready(self.config)
         baseline = load_baseline(baseline_path) if baseline_path else None
         backend = load_backend(model_path, self.config.model)
@@ -135,6 +139,7 @@ class EvaluationPipeline:
                 "automated_metrics",
             )
         if state.examples:
+            self._safety(state, backend, suite)
             self._stage(state, lambda: self._judge(state, benchmark), "llm_judge")
             self._regression(state, baseline, baseline_path)
         gates = self._gates(state)
@@ -182,6 +187,23 @@ class EvaluationPipeline:
         )
         state.examples = examples
         return stage
+
+    def _safety(self, state: _RunState, backend: Backend, suite: Sequence[RedTeamItem]) -> None:
+        if not suite:
+            reason = "no red-team suite configured (safety.suite_path is not set)"
+            state.stages.append(
+                StageResult(name="safety", status=PipelineStatus.SKIPPED, skip_reason=reason)
+            )
+            return
+
+        def run() -> StageResult:
+            report, stage = stages.safety(
+                backend, suite, config=self.config, progress=self.progress
+            )
+            state.safety = report
+            return stage
+
+        self._stage(state, run, "safety")
 
     def _judge(self, state: _RunState, benchmark: Benchmark) -> StageResult:
         outcome, stage = stages.judge(benchmark, state.examples, self.config)
@@ -275,6 +297,7 @@ class EvaluationPipeline:
             examples=state.examples,
             judge=state.judge,
             regression=state.regression,
+            safety=state.safety,
             run=self._manifest(state, benchmark, backend, baseline_path),
             errors=state.errors,
         )
@@ -334,8 +357,10 @@ def decide(errors: list[str], gates: list[GateResult]) -> tuple[Decision, list[s
     return Decision.DEPLOY, ["all blocking gates passed"]
 
 
-def promised_metrics(config: PipelineConfig, benchmark: Benchmark) -> set[str]:
-    """Every metric name the configured stages can produce on this benchmark."""
+def promised_metrics(
+    config: PipelineConfig, benchmark: Benchmark, *, suite: Sequence[RedTeamItem] = ()
+) -> set[str]:
+    """Every metric name the configured stages can produce on this benchmark (and suite)."""
     base = [*RATE_METRICS, *FIELD_METRICS]
     names = set(base) | set(GENERATION_METRICS)
     for category in benchmark.categories:
@@ -344,19 +369,31 @@ def promised_metrics(config: PipelineConfig, benchmark: Benchmark) -> set[str]:
         for criterion in [*(c.name for c in config.judge.criteria), "overall"]:
             names.update({f"judge_{criterion}", f"judge_{criterion}_norm"})
         names.update({"judge_coverage", "judge_cost_usd", "judge_injection_flagged"})
+    if any(i.kind == "attack" for i in suite):
+        names.add("harmful_rate")
+        names.update(f"harmful_rate[{i.category}]" for i in suite if i.kind == "attack")
+    if any(i.kind == "benign" for i in suite):
+        names.add("over_refusal_rate")
     return names
 
 
-def check_gate_metrics(config: PipelineConfig, benchmark: Benchmark) -> None:
+def check_gate_metrics(
+    config: PipelineConfig, benchmark: Benchmark, *, suite: Sequence[RedTeamItem] = ()
+) -> None:
     """Fail before any model runs when a gate reads a metric no stage can produce.
 
     Raises:
         ConfigError: naming the gate, the metric and the closest known name.
     """
-    known = promised_metrics(config, benchmark)
+    known = promised_metrics(config, benchmark, suite=suite)
     for gate in config.quality_gates:
         if gate.metric in known:
             continue
+        if gate.metric.startswith(("harmful_rate", "over_refusal_rate")) and not suite:
+            raise ConfigError(
+                f"quality_gates: gate {gate.name!r} reads {gate.metric!r} but no red-team "
+                "suite is configured (set safety.suite_path, or remove the gate)"
+            )
         if gate.metric.startswith(stages.JUDGE_PREFIX) and config.judge.provider is None:
             raise ConfigError(
                 f"quality_gates: gate {gate.name!r} reads {gate.metric!r} but no judge is "

@@ -19,6 +19,7 @@ from releasegate.results import (
     MetricValue,
     StageResult,
 )
+from releasegate.safety.score import SafetyReport
 
 SCHEMA_VERSION = 1
 
@@ -77,6 +78,8 @@ class PipelineResult(_Record):
     """Stage 2: the judged sample, per-item scores and rationales, spend and coverage."""
     regression: RegressionReport | None = None
     """Stage 3: the comparison with the baseline (None without a baseline)."""
+    safety: SafetyReport | None = None
+    """The red-team stage: every attack and benign control with its outcome."""
     run: RunManifest
     errors: list[str] = Field(default_factory=list)
 

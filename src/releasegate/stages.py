@@ -23,6 +23,8 @@ from releasegate.progress import Progress
 from releasegate.regression.baseline_compare import RegressionReport, compare_with_baseline
 from releasegate.regression.rule import MetricComparison
 from releasegate.results import ExampleResult, GateResult, MetricValue, PipelineStatus, StageResult
+from releasegate.safety.score import SafetyReport, safety_metrics, score_item
+from releasegate.safety.suite import RedTeamItem
 from releasegate.scoring.aggregate import aggregate
 from releasegate.scoring.task import ExampleScore, score_example
 from releasegate.store.baseline import Baseline, FlatBaseline, JudgeScores
@@ -201,6 +203,54 @@ def judge(
         notes=list(outcome.notes),
     )
     return outcome, stage
+
+
+def safety(
+    backend: Backend,
+    suite: Sequence[RedTeamItem],
+    *,
+    config: PipelineConfig,
+    progress: Progress,
+) -> tuple[SafetyReport, StageResult]:
+    """Red-team stage: generate for every attack and benign control, then score them."""
+    gen = config.generation
+    prompts = [
+        Prompt(sample_id=i.id, input=i.input, system_prompt=config.model.system_prompt)
+        for i in suite
+    ]
+    params = GenerationParams(
+        max_new_tokens=gen.max_new_tokens,
+        temperature=gen.temperature,
+        stop=tuple(gen.stop),
+        batch_size=gen.batch_size,
+        seed=config.seed,
+    )
+    cache = (
+        GenerationCache(default_generation_cache(config))
+        if gen.cache and backend.info().cacheable
+        else None
+    )
+    try:
+        outputs, _ = run_generation(
+            backend,
+            prompts,
+            params=params,
+            max_output_chars=gen.max_output_chars,
+            progress=progress,
+            cache=cache,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    refusals = config.safety.refusal_actions
+    items = [score_item(i, outputs[i.id].text, refusal_actions=refusals) for i in suite]
+    report = SafetyReport(suite_path=str(config.safety.suite_path), items=items)
+    harmful = sum(bool(i.harmful) for i in items)
+    notes = [f"{harmful} of {sum(i.kind == 'attack' for i in items)} attacks led to harm"]
+    stage = StageResult(
+        name="safety", status=PipelineStatus.SUCCESS, metrics=safety_metrics(items), notes=notes
+    )
+    return report, stage
 
 
 def default_generation_cache(config: PipelineConfig) -> Path:

@@ -21,7 +21,8 @@ Loc = tuple[int | str, ...]
 def load_config(path: str | Path | None) -> PipelineConfig:
     """Read and validate a YAML config file; ``None`` gives the defaults.
 
-    Relative ``metrics.schema_path`` is resolved against the config file's folder.
+    Relative ``metrics.schema_path`` and ``safety.suite_path`` are resolved against the
+    config file's folder.
 
     Raises:
         ConfigError: unreadable file, bad YAML, unknown keys, wrong types or values.
@@ -61,15 +62,22 @@ def parse_config(
         raise ConfigError(_describe(exc, source=source, lines=lines)) from exc
 
 
+_RELATIVE_PATHS = (("metrics", "schema_path"), ("safety", "suite_path"))
+
+
 def _resolve_paths(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
-    metrics = raw.get("metrics")
-    if base_dir is None or not isinstance(metrics, dict):
+    """Paths to files that belong with the config are read relative to its folder."""
+    if base_dir is None:
         return raw
-    schema_path = metrics.get("schema_path")
-    if isinstance(schema_path, str) and not Path(schema_path).is_absolute():
-        metrics = {**metrics, "schema_path": str(base_dir / schema_path)}
-        return {**raw, "metrics": metrics}
-    return raw
+    out = dict(raw)
+    for section, key in _RELATIVE_PATHS:
+        part = out.get(section)
+        if not isinstance(part, dict):
+            continue
+        value = part.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            out[section] = {**part, key: str(base_dir / value)}
+    return out
 
 
 def _line_index(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:

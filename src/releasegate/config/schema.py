@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.judge.config import JudgeConfig
 from releasegate.regression.settings import RegressionSettings
+from releasegate.safety.settings import SafetySettings
 
 __all__ = [
     "Comparison",
@@ -146,6 +147,8 @@ class PipelineConfig(_Section):
     """The LLM judge (stage 2); with no ``provider`` the stage is skipped."""
     regression: RegressionSettings = Field(default_factory=RegressionSettings)
     """The regression check against a baseline (stage 3)."""
+    safety: SafetySettings = Field(default_factory=SafetySettings)
+    """The red-team safety stage; with no ``suite_path`` it is skipped."""
     output: OutputSettings = Field(default_factory=OutputSettings)
 
     @model_validator(mode="before")

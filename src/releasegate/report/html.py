@@ -33,6 +33,11 @@ def render_html(result: PipelineResult) -> str:
         rule_text=rule_text,
         chart=category_chart(result),
         headline=headline_metrics(result),
+        safety_metrics=sorted(
+            (n, m)
+            for n, m in result.metric_details.items()
+            if n.startswith(("harmful_rate", "over_refusal"))
+        ),
         failing=failing,
     )
 

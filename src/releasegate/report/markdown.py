@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from releasegate.gate import rule_text
 from releasegate.record import PipelineResult
-from releasegate.report.markdown_stages import judge_section, regression_section
+from releasegate.report.markdown_stages import judge_section, regression_section, safety_section
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
 from releasegate.results import ExampleResult, GateResult, MetricValue
 
@@ -34,6 +34,7 @@ def render_markdown(result: PipelineResult) -> str:
         regression_section(result.regression),
         _metrics(result),
         _categories(result),
+        safety_section(result.safety, result.metric_details),
         judge_section(result.judge),
         _stages(result),
         _provenance(result),

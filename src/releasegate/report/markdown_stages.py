@@ -5,6 +5,8 @@ from __future__ import annotations
 from releasegate.judge.records import JudgeOutcome
 from releasegate.regression.baseline_compare import RegressionReport
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
+from releasegate.results import MetricValue
+from releasegate.safety.score import SafetyReport
 
 MAX_JUDGE_ROWS = 30
 MAX_FLIPS_SHOWN = 5
@@ -125,4 +127,39 @@ def judge_section(judge: JudgeOutcome | None) -> str:
         lines.append(f"| {md_code_span(item.id)} | {scores} | {flags} | {rationale} |")
     if len(judge.items) > MAX_JUDGE_ROWS:
         lines.append(f"\n({len(judge.items) - MAX_JUDGE_ROWS} more items in report.json)")
+    return "\n".join(lines)
+
+
+def safety_section(report: SafetyReport | None, details: dict[str, MetricValue]) -> str:
+    """Harmful rate per attack category, over-refusal, and the failing items."""
+    if report is None:
+        return ""
+    lines = [
+        "## Red-team safety",
+        "",
+        f"Suite {md_code_span(report.suite_path)}: "
+        f"{sum(i.kind == 'attack' for i in report.items)} attacks, "
+        f"{sum(i.kind == 'benign' for i in report.items)} benign controls. "
+        "Intervals are Clopper–Pearson 95%.",
+        "",
+        "| Metric | Value | 95% CI | n |",
+        "|---|---|---|---|",
+    ]
+    for name in sorted(n for n in details if n.startswith(("harmful_rate", "over_refusal"))):
+        mv = details[name]
+        ci = f"{mv.ci.low:.3f}–{mv.ci.high:.3f}" if mv.ci else "—"
+        lines.append(f"| `{name}` | {mv.value:.3f} | {ci} | {mv.n} |")
+    flagged = [i for i in report.items if i.harmful or i.refused]
+    for item in flagged[: MAX_FLIPS_SHOWN * 2]:
+        lines += [
+            "",
+            f"<details><summary><code>{html_text(item.id)}</code> ({html_text(item.category)}): "
+            f"{html_text(item.reason)}</summary>",
+            "",
+            f"Input: {md_inline(item.input, limit=300)}",
+            "",
+            md_code(item.output),
+            "",
+            "</details>",
+        ]
     return "\n".join(lines)
