@@ -91,8 +91,15 @@ def test_gate_on_unknown_metric_exits_2_before_running(
     )
     done = _run_cmd(good_replay, bench_file, config, tmp_path)
     assert done.returncode == 2
-    assert "reads metric 'harmful_rate'" in done.stderr
+    assert "reads 'harmful_rate' but no red-team suite is configured" in done.stderr
     assert not (tmp_path / "reports").exists()
+    config.write_text(
+        "quality_gates:\n  - {name: a, metric: acuracy, threshold: 1, comparison: '<='}\n"
+    )
+    done = _run_cmd(good_replay, bench_file, config, tmp_path)
+    assert done.returncode == 2
+    assert "reads metric 'acuracy', which no configured stage produces" in done.stderr
+    assert "did you mean 'accuracy'?" in done.stderr
 
 
 def test_bad_benchmark_exits_2_naming_file_and_line(
