@@ -64,6 +64,9 @@ _T = TypeVar("_T")
 
 FIELD_METRICS = ("field_precision", "field_recall", "field_f1")
 GENERATION_METRICS = (
+    "tokens_in_mean",
+    "cost_per_1k_requests_usd",
+    "gpu_cost_per_1k_requests_usd",
     "latency_p50_s",
     "latency_p95_s",
     "latency_p99_s",

@@ -14,7 +14,7 @@ from jsonschema.protocols import Validator
 
 from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
 from releasegate.benchmark.model import Benchmark, Example
-from releasegate.config.schema import PipelineConfig
+from releasegate.config.schema import CostSettings, PipelineConfig
 from releasegate.errors import InputError
 from releasegate.generate import run_generation
 from releasegate.judge.records import JudgeOutcome
@@ -76,6 +76,7 @@ def generate(
         )
     fresh = {k: g for k, g in outputs.items() if not g.cached}
     metrics = _throughput(fresh, wall)
+    metrics.update(_cost(outputs, fresh, wall, config.cost))
     if backend.info().per_request_latency:
         metrics.update(_latency(fresh))
     notes = [f"{len(missing)} example(s) without output"] if missing else []
@@ -123,6 +124,46 @@ def _throughput(outputs: Mapping[str, Generation], wall: float) -> dict[str, Met
                 unit="tokens/s",
             )
     return metrics
+
+
+def _cost(
+    outputs: Mapping[str, Generation],
+    fresh: Mapping[str, Generation],
+    wall: float,
+    cost: CostSettings,
+) -> dict[str, MetricValue]:
+    """Mean tokens per request and, when prices are configured, USD per 1,000 requests."""
+    done = [g for g in outputs.values() if g.text is not None]
+    metrics: dict[str, MetricValue] = {}
+    tokens_in = [g.tokens_in for g in done if g.tokens_in is not None]
+    if tokens_in and len(tokens_in) == len(done):
+        metrics["tokens_in_mean"] = _usd_or_count(
+            "tokens_in_mean", float(np.mean(tokens_in)), len(done), "tokens"
+        )
+    tokens_out = [g.tokens_out for g in done if g.tokens_out is not None]
+    priced = cost.input_price_per_mtok is not None and cost.output_price_per_mtok is not None
+    if priced and "tokens_in_mean" in metrics and len(tokens_out) == len(done):
+        per_request = (
+            metrics["tokens_in_mean"].value * (cost.input_price_per_mtok or 0.0)
+            + float(np.mean(tokens_out)) * (cost.output_price_per_mtok or 0.0)
+        ) / 1e6
+        metrics["cost_per_1k_requests_usd"] = _usd_or_count(
+            "cost_per_1k_requests_usd", 1000 * per_request, len(done), "usd"
+        )
+    generated = [g for g in fresh.values() if g.text is not None]
+    if cost.gpu_usd_per_hour is not None and generated and wall > 0:
+        seconds_per_request = wall / len(generated)
+        metrics["gpu_cost_per_1k_requests_usd"] = _usd_or_count(
+            "gpu_cost_per_1k_requests_usd",
+            1000 * seconds_per_request * cost.gpu_usd_per_hour / 3600,
+            len(generated),
+            "usd",
+        )
+    return metrics
+
+
+def _usd_or_count(name: str, value: float, n: int, unit: str) -> MetricValue:
+    return MetricValue(name=name, value=value, n=n, higher_is_better=False, unit=unit)
 
 
 LATENCY_PERCENTILES = (50, 95, 99)

@@ -94,6 +94,18 @@ class GenerationSettings(_Section):
     settings; endpoints are never cached, since the model behind a name can change."""
 
 
+class CostSettings(_Section):
+    """Serving cost of the model under test (``cost:``); nothing is reported unless set."""
+
+    input_price_per_mtok: float | None = Field(default=None, ge=0)
+    """USD per million prompt tokens (an API's price table)."""
+    output_price_per_mtok: float | None = Field(default=None, ge=0)
+    """USD per million generated tokens."""
+    gpu_usd_per_hour: float | None = Field(default=None, ge=0)
+    """USD per hour of the machine that generates (self-hosted): cost follows the
+    measured throughput of this run."""
+
+
 class MetricsSettings(_Section):
     """Automated metric settings (``metrics:``)."""
 
@@ -147,6 +159,8 @@ class PipelineConfig(_Section):
     """The LLM judge (stage 2); with no ``provider`` the stage is skipped."""
     regression: RegressionSettings = Field(default_factory=RegressionSettings)
     """The regression check against a baseline (stage 3)."""
+    cost: CostSettings = Field(default_factory=CostSettings)
+    """Serving cost per 1,000 requests, from token prices or a GPU hourly rate."""
     safety: SafetySettings = Field(default_factory=SafetySettings)
     """The red-team safety stage; with no ``suite_path`` it is skipped."""
     output: OutputSettings = Field(default_factory=OutputSettings)
