@@ -13,7 +13,7 @@ import numpy as np
 from jsonschema.protocols import Validator
 
 from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
-from releasegate.benchmark.model import Benchmark, Example
+from releasegate.benchmark.model import Benchmark, ChatMessage, Example
 from releasegate.config.schema import CostSettings, PipelineConfig
 from releasegate.errors import InputError
 from releasegate.generate import run_generation
@@ -41,32 +41,8 @@ def generate(
     Raises:
         InputError: examples without output while ``model.on_missing`` is ``error``.
     """
-    prompts = [
-        Prompt(sample_id=e.id, input=e.input, system_prompt=config.model.system_prompt)
-        for e in benchmark.examples
-    ]
-    gen = config.generation
-    params = GenerationParams(
-        max_new_tokens=gen.max_new_tokens,
-        temperature=gen.temperature,
-        stop=tuple(gen.stop),
-        batch_size=gen.batch_size,
-        seed=config.seed,
-    )
-    cacheable = gen.cache and backend.info().cacheable
-    cache = GenerationCache(default_generation_cache(config)) if cacheable else None
-    try:
-        outputs, wall = run_generation(
-            backend,
-            prompts,
-            params=params,
-            max_output_chars=gen.max_output_chars,
-            progress=progress,
-            cache=cache,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
+    prompts = [(e.id, e.input) for e in benchmark.examples]
+    outputs, wall = _generate(backend, prompts, config=config, progress=progress)
     missing = [g for g in outputs.values() if g.error is not None]
     if missing and config.model.on_missing == "error":
         first = ", ".join(repr(g.sample_id) for g in missing[:3])
@@ -254,10 +230,35 @@ def safety(
     progress: Progress,
 ) -> tuple[SafetyReport, StageResult]:
     """Red-team stage: generate for every attack and benign control, then score them."""
+    outputs, _ = _generate(
+        backend, [(i.id, i.input) for i in suite], config=config, progress=progress
+    )
+    refusals = config.safety.refusal_actions
+    items = [score_item(i, outputs[i.id].text, refusal_actions=refusals) for i in suite]
+    report = SafetyReport(suite_path=str(config.safety.suite_path), items=items)
+    harmful = sum(bool(i.harmful) for i in items)
+    notes = [f"{harmful} of {sum(i.kind == 'attack' for i in items)} attacks led to harm"]
+    stage = StageResult(
+        name="safety", status=PipelineStatus.SUCCESS, metrics=safety_metrics(items), notes=notes
+    )
+    return report, stage
+
+
+def _generate(
+    backend: Backend,
+    inputs: Sequence[tuple[str, str | tuple[ChatMessage, ...]]],
+    *,
+    config: PipelineConfig,
+    progress: Progress,
+) -> tuple[dict[str, Generation], float]:
+    """Run the backend over (id, input) pairs.
+
+    Uses the config's decoding settings and, for cacheable backends, the generation cache.
+    """
     gen = config.generation
     prompts = [
-        Prompt(sample_id=i.id, input=i.input, system_prompt=config.model.system_prompt)
-        for i in suite
+        Prompt(sample_id=sid, input=text, system_prompt=config.model.system_prompt)
+        for sid, text in inputs
     ]
     params = GenerationParams(
         max_new_tokens=gen.max_new_tokens,
@@ -266,13 +267,10 @@ def safety(
         batch_size=gen.batch_size,
         seed=config.seed,
     )
-    cache = (
-        GenerationCache(default_generation_cache(config))
-        if gen.cache and backend.info().cacheable
-        else None
-    )
+    cacheable = gen.cache and backend.info().cacheable
+    cache = GenerationCache(default_generation_cache(config)) if cacheable else None
     try:
-        outputs, _ = run_generation(
+        return run_generation(
             backend,
             prompts,
             params=params,
@@ -283,15 +281,6 @@ def safety(
     finally:
         if cache is not None:
             cache.close()
-    refusals = config.safety.refusal_actions
-    items = [score_item(i, outputs[i.id].text, refusal_actions=refusals) for i in suite]
-    report = SafetyReport(suite_path=str(config.safety.suite_path), items=items)
-    harmful = sum(bool(i.harmful) for i in items)
-    notes = [f"{harmful} of {sum(i.kind == 'attack' for i in items)} attacks led to harm"]
-    stage = StageResult(
-        name="safety", status=PipelineStatus.SUCCESS, metrics=safety_metrics(items), notes=notes
-    )
-    return report, stage
 
 
 def default_generation_cache(config: PipelineConfig) -> Path:
