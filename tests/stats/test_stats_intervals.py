@@ -145,3 +145,11 @@ def test_normal_quantile_matches_scipy() -> None:
         assert normal_quantile(p) == pytest.approx(float(sps.norm.ppf(p)), rel=1e-13, abs=1e-14)
     with pytest.raises(ValueError):
         normal_quantile(1.0)
+
+
+def test_wilson_nonempty_matches_wilson_and_refuses_n_zero() -> None:
+    from releasegate.stats.intervals import wilson, wilson_nonempty
+
+    assert wilson_nonempty(3, n=10) == wilson(3, n=10)
+    with pytest.raises(ValueError, match="at least one trial"):
+        wilson_nonempty(0, n=0)

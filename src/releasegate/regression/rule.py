@@ -65,7 +65,7 @@ from releasegate.stats import (
     required_n_two_proportions,
     two_proportion_score_test,
     wilcoxon_signed_rank,
-    wilson,
+    wilson_nonempty,
 )
 
 __all__ = [
@@ -281,7 +281,8 @@ def compare_paired_counts(
     p_worse = mcnemar_p_value(table.b, c=table.c, method=settings.mcnemar, alternative=worse)
     p_better = mcnemar_p_value(table.b, c=table.c, method=settings.mcnemar, alternative=better)
     interval = paired_difference_interval(table, level=level, method=settings.paired_interval)
-    assert interval is not None
+    if interval is None:
+        raise ValueError(f"{name}: a paired comparison needs at least one pair")
     discordance = (table.b + table.c) / n
     threshold = settings.threshold
     margin = settings.effective_margin
@@ -402,7 +403,8 @@ def compare_paired_scores(
     interval = paired_bootstrap_interval(
         cand, second=base, rng=rng, resamples=settings.bootstrap_resamples, level=level
     )
-    assert interval is not None
+    if interval is None:
+        raise ValueError(f"{name}: a paired comparison needs at least one pair")
     diffs = cand - base
     sd = float(diffs.std(ddof=1)) if n >= 2 else 0.0
     threshold = settings.threshold * scale
@@ -531,8 +533,7 @@ def compare_unpaired(
         p_base = baseline_rate
         test_w = one_sample_score_test(x_cur, current_n, p0=p_base, alternative=worse)
         test_b = one_sample_score_test(x_cur, current_n, p0=p_base, alternative=better)
-        wil = wilson(x_cur, n=current_n, level=level)
-        assert wil is not None
+        wil = wilson_nonempty(x_cur, n=current_n, level=level)
         ci_low, ci_high, method = wil.low - p_base, wil.high - p_base, "wilson-minus-fixed-baseline"
         mde = mde_one_proportion(
             current_n, p0=p_base, alpha=alpha, power=power, direction=direction

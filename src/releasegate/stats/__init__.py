@@ -11,6 +11,7 @@ from releasegate.stats.intervals import (
     one_sided_level,
     wilson,
     wilson_bound,
+    wilson_nonempty,
 )
 from releasegate.stats.multiplicity import holm_adjust
 from releasegate.stats.paired import (
@@ -72,4 +73,5 @@ __all__ = [
     "wilcoxon_signed_rank",
     "wilson",
     "wilson_bound",
+    "wilson_nonempty",
 ]

@@ -121,6 +121,18 @@ def wilson(successes: int, *, n: int, level: float = 0.95) -> Interval | None:
     return Interval(low=low, high=high, level=level, method="wilson")
 
 
+def wilson_nonempty(successes: int, *, n: int, level: float = 0.95) -> Interval:
+    """:func:`wilson` for n >= 1, where an interval always exists.
+
+    Raises:
+        ValueError: n == 0.
+    """
+    interval = wilson(successes, n=n, level=level)
+    if interval is None:
+        raise ValueError("a Wilson interval needs at least one trial (n == 0)")
+    return interval
+
+
 def wilson_bound(
     successes: int, *, n: int, confidence: float = 0.95, side: Side = "lower"
 ) -> float | None:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from scipy import optimize, special, stats
 
 from releasegate.results import Interval
-from releasegate.stats.intervals import normal_quantile, wilson
+from releasegate.stats.intervals import normal_quantile, wilson_nonempty
 
 __all__ = [
     "PairedTable",
@@ -323,9 +323,8 @@ def newcombe_paired_interval(table: PairedTable, *, level: float = 0.95) -> Inte
     if n == 0:
         return None
     a, b, c, d = table.a, table.b, table.c, table.d
-    first = wilson(a + b, n=n, level=level)
-    second = wilson(a + c, n=n, level=level)
-    assert first is not None and second is not None
+    first = wilson_nonempty(a + b, n=n, level=level)
+    second = wilson_nonempty(a + c, n=n, level=level)
     p1, p2 = (a + b) / n, (a + c) / n
     margins = (a + b) * (c + d) * (a + c) * (b + d)
     phi = 0.0

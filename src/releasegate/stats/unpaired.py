@@ -22,7 +22,7 @@ import math
 from scipy import special
 
 from releasegate.results import Interval
-from releasegate.stats.intervals import wilson
+from releasegate.stats.intervals import wilson_nonempty
 from releasegate.stats.paired import Alternative, TestResult
 
 __all__ = [
@@ -226,9 +226,8 @@ def newcombe_hybrid_interval(
     """
     _check(x1, n1)
     _check(x2, n2)
-    first = wilson(x1, n=n1, level=level)
-    second = wilson(x2, n=n2, level=level)
-    assert first is not None and second is not None
+    first = wilson_nonempty(x1, n=n1, level=level)
+    second = wilson_nonempty(x2, n=n2, level=level)
     p1, p2 = x1 / n1, x2 / n2
     estimate = p1 - p2
     low = estimate - math.hypot(p1 - first.low, second.high - p2)

@@ -19,8 +19,7 @@ from releasegate.judge.providers.base import (
     JudgeReply,
     JudgeRequest,
     ProviderCallError,
-    classify_status,
-    parse_retry_after,
+    status_error,
 )
 
 TOOL_NAME = "record_verdict"
@@ -59,12 +58,10 @@ class AnthropicProvider:
                 timeout=request.timeout_s,
             )
         except anthropic.APIStatusError as exc:
-            retryable, fatal = classify_status(exc.status_code)
-            raise ProviderCallError(
-                f"HTTP {exc.status_code} ({type(exc).__name__})",
-                retryable=retryable,
-                fatal=fatal,
-                retry_after_s=parse_retry_after(exc.response.headers.get("retry-after")),
+            raise status_error(
+                exc.status_code,
+                kind=type(exc).__name__,
+                retry_after=exc.response.headers.get("retry-after"),
             ) from exc
         except anthropic.APITimeoutError as exc:
             raise ProviderCallError("timeout", retryable=True) from exc

@@ -80,6 +80,23 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+def status_error(status: int, *, kind: str, retry_after: str | None) -> ProviderCallError:
+    """The ``ProviderCallError`` for an HTTP error status from any provider's SDK.
+
+    Args:
+        status: The HTTP status code.
+        kind: The SDK's exception class name, for the message.
+        retry_after: The response's ``Retry-After`` header, if any.
+    """
+    retryable, fatal = classify_status(status)
+    return ProviderCallError(
+        f"HTTP {status} ({kind})",
+        retryable=retryable,
+        fatal=fatal,
+        retry_after_s=parse_retry_after(retry_after),
+    )
+
+
 def classify_status(status: int) -> tuple[bool, bool]:
     """(retryable, fatal) for an HTTP status code."""
     if status in (408, 409, 429) or status >= 500:

@@ -15,8 +15,7 @@ from releasegate.judge.providers.base import (
     JudgeReply,
     JudgeRequest,
     ProviderCallError,
-    classify_status,
-    parse_retry_after,
+    status_error,
 )
 
 NO_KEY = "not-needed"
@@ -66,12 +65,10 @@ class OpenAICompatProvider:
                 response_format=self._response_format(request),
             )
         except openai.APIStatusError as exc:
-            retryable, fatal = classify_status(exc.status_code)
-            raise ProviderCallError(
-                f"HTTP {exc.status_code} ({type(exc).__name__})",
-                retryable=retryable,
-                fatal=fatal,
-                retry_after_s=parse_retry_after(exc.response.headers.get("retry-after")),
+            raise status_error(
+                exc.status_code,
+                kind=type(exc).__name__,
+                retry_after=exc.response.headers.get("retry-after"),
             ) from exc
         except openai.APITimeoutError as exc:
             raise ProviderCallError("timeout", retryable=True) from exc
