@@ -19,7 +19,7 @@ from rich.text import Text
 
 from releasegate.config.load import load_config
 from releasegate.config.schema import PipelineConfig
-from releasegate.errors import ConfigError, ReleaseGateError
+from releasegate.errors import ConfigError, ReleaseGateError, describe_validation_error
 
 app = typer.Typer(
     name="releasegate",
@@ -73,9 +73,7 @@ def _override(config: PipelineConfig, **sections: dict[str, object]) -> Pipeline
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"command-line flag for {where}: {first['msg']}") from exc
+        raise ConfigError(f"command-line flag for {describe_validation_error(exc)}") from exc
 
 
 @app.command()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from releasegate.config.load import load_config
-from releasegate.errors import InputError
+from releasegate.errors import InputError, describe_validation_error
 from releasegate.record import PipelineResult
 from releasegate.regression.settings import RegressionSettings
 from releasegate.store.history import find_run_dir, list_runs, metric_values
@@ -50,9 +50,8 @@ def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
     try:
         return PipelineResult.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: not a releasegate report: {where}: {first['msg']}") from exc
+        detail = describe_validation_error(exc)
+        raise InputError(f"{path}: not a releasegate report: {detail}") from exc
 
 
 def compare_runs(

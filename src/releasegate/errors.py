@@ -19,6 +19,11 @@ from SDKs and libraries are wrapped with ``raise ... from exc`` at the boundary.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class ReleaseGateError(Exception):
     """Base class; ``exit_code`` is what the CLI returns for it."""
@@ -61,3 +66,16 @@ class JudgeError(ReleaseGateError):
 
 class StageError(ReleaseGateError):
     """A pipeline stage failed; the run's decision becomes ERROR."""
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """The first problem of a pydantic validation error as ``dotted.path: message``.
+
+    Args:
+        exc: The pydantic error.
+        prefix: Prepended to the path (e.g. ``judge.``), to name it as the user wrote it.
+    """
+    first = exc.errors()[0]
+    where = prefix + ".".join(str(p) for p in first["loc"])
+    more = f" (+{len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    return f"{where}: {first['msg']}{more}"

@@ -14,7 +14,8 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from releasegate.errors import ConfigError, ReleaseGateError
+from releasegate.config.load import load_config
+from releasegate.errors import ConfigError, ReleaseGateError, describe_validation_error
 from releasegate.judge.config import JudgeConfig
 
 if TYPE_CHECKING:  # the runner pulls in the SDKs and scipy: import it only when a check runs
@@ -24,23 +25,25 @@ DEFAULT_CALIBRATION = Path("examples/task-api/judge_calibration.jsonl")
 
 
 def load_judge_config(path: Path) -> JudgeConfig:
-    """The ``judge:`` section of a releasegate YAML config (or a file that is only that section)."""
+    """The ``judge:`` section of a releasegate config, or of a file that is only that section.
+
+    A whole config goes through the main loader (line numbers, did-you-mean, the
+    seed's ``llm_judge_sample_rate``).
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML ({exc})") from exc
-    section = data.get("judge", data) if isinstance(data, dict) else None
-    if not isinstance(section, dict):
+    if isinstance(data, dict) and "judge" in data:
+        return load_config(path).judge
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: no 'judge:' section")
     try:
-        return JudgeConfig.model_validate(section)
+        return JudgeConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"judge.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise ConfigError(f"{path}: {describe_validation_error(exc, prefix='judge.')}") from exc
 
 
 def render_report(report: JudgeCheckReport) -> str:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from releasegate.errors import BaselineError
+from releasegate.errors import BaselineError, describe_validation_error
 from releasegate.results import MetricValue
 from releasegate.store.atomic import write_text_atomic
 
@@ -105,9 +105,7 @@ def load_baseline(path: str | Path) -> Baseline | FlatBaseline:
         try:
             return Baseline.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise BaselineError(f"{file}: {where}: {first['msg']}") from exc
+            raise BaselineError(f"{file}: {describe_validation_error(exc)}") from exc
     return _flat(file, data)
 
 
