@@ -14,7 +14,8 @@ import json
 import time
 
 from releasegate.benchmark.model import Example
-from releasegate.judge import JudgeConfig, run_judge_stage
+from releasegate.config.judge import JudgeConfig
+from releasegate.judge.stage import run_judge_stage
 from releasegate.testing.fake_llm_server import FakeLLMServer
 
 

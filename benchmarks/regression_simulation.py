@@ -43,12 +43,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from releasegate.regression import (
-    MetricComparison,
-    RegressionSettings,
-    compare_paired_counts,
-    compare_unpaired,
-)
+from releasegate.config.regression import RegressionSettings
+from releasegate.records.regression import MetricComparison
+from releasegate.regression.rule import compare_paired_counts, compare_unpaired
 from releasegate.stats import PairedTable
 
 DROPS = (0.0, 0.02, 0.05, 0.08)

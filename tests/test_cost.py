@@ -9,7 +9,7 @@ import pytest
 from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
 from releasegate.pipeline import EvaluationPipeline
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 
 
 def _run(tmp_path: Path, extra: str) -> PipelineResult:

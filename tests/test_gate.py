@@ -8,7 +8,7 @@ from releasegate.config.gates import QualityGate
 from releasegate.errors import ConfigError
 from releasegate.gate import evaluate_gates
 from releasegate.pipeline import decide
-from releasegate.results import Interval, MetricValue
+from releasegate.records.core import Interval, MetricValue
 
 ACC = MetricValue(
     name="accuracy",

@@ -13,7 +13,7 @@ from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
 from releasegate.errors import ConfigError
 from releasegate.pipeline import EvaluationPipeline
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 from releasegate.store.baseline import write_baseline
 from releasegate.store.snapshot import baseline_from_result
 from releasegate.testing.fake_llm_server import FakeLLMServer

@@ -24,15 +24,15 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "Comparison": "releasegate.config.gates",
-    "Decision": "releasegate.results",
+    "Decision": "releasegate.records.core",
     "EvaluationPipeline": "releasegate.pipeline",
     "GateType": "releasegate.config.gates",
-    "MetricValue": "releasegate.results",
+    "MetricValue": "releasegate.records.core",
     "PipelineConfig": "releasegate.config.schema",
-    "PipelineResult": "releasegate.record",
-    "PipelineStatus": "releasegate.results",
+    "PipelineResult": "releasegate.records.run",
+    "PipelineStatus": "releasegate.records.core",
     "QualityGate": "releasegate.config.gates",
-    "StageResult": "releasegate.results",
+    "StageResult": "releasegate.records.core",
     "load_config": "releasegate.config.load",
 }
 
@@ -57,11 +57,11 @@ if TYPE_CHECKING:
     from releasegate.config.load import load_config as load_config
     from releasegate.config.schema import PipelineConfig as PipelineConfig
     from releasegate.pipeline import EvaluationPipeline as EvaluationPipeline
-    from releasegate.record import PipelineResult as PipelineResult
-    from releasegate.results import Decision as Decision
-    from releasegate.results import MetricValue as MetricValue
-    from releasegate.results import PipelineStatus as PipelineStatus
-    from releasegate.results import StageResult as StageResult
+    from releasegate.records.core import Decision as Decision
+    from releasegate.records.core import MetricValue as MetricValue
+    from releasegate.records.core import PipelineStatus as PipelineStatus
+    from releasegate.records.core import StageResult as StageResult
+    from releasegate.records.run import PipelineResult as PipelineResult
 
 
 __getattr__ = lazy_getattr(__name__, _EXPORTS)

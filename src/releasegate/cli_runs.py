@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from releasegate.config.load import load_config
+from releasegate.config.regression import RegressionSettings
 from releasegate.errors import InputError, describe_validation_error
-from releasegate.record import PipelineResult
-from releasegate.regression.settings import RegressionSettings
+from releasegate.records.run import PipelineResult
 from releasegate.store.history import find_run_dir, list_runs, metric_values
 
 DEFAULT_DB = Path("reports/history.sqlite")

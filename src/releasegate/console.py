@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from releasegate.gate import rule_text
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 
 _STYLE = {"DEPLOY": "bold green", "BLOCK": "bold red", "ERROR": "bold yellow"}
 

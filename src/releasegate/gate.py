@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.errors import ConfigError
-from releasegate.results import ExampleResult, GateResult, MetricValue
+from releasegate.records.core import ExampleResult, GateResult, MetricValue
 from releasegate.scoring.task import RATE_METRICS
 
 _FIX_HINTS: dict[str, str] = {

@@ -34,7 +34,6 @@ from releasegate.config.schema import PipelineConfig
 from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
 from releasegate.judge.providers import default_api_key_env
-from releasegate.judge.records import JudgeOutcome
 from releasegate.manifest import (
     config_dict,
     config_hash,
@@ -43,9 +42,8 @@ from releasegate.manifest import (
     python_platform,
 )
 from releasegate.progress import NullProgress, Progress
-from releasegate.record import PipelineResult, RunManifest, flatten_metrics
-from releasegate.regression.baseline_compare import RegressionReport
-from releasegate.results import (
+from releasegate.records.baseline import Baseline, FlatBaseline
+from releasegate.records.core import (
     Decision,
     ExampleResult,
     GateResult,
@@ -53,11 +51,14 @@ from releasegate.results import (
     PipelineStatus,
     StageResult,
 )
-from releasegate.safety.score import SafetyReport
+from releasegate.records.judge import JudgeOutcome
+from releasegate.records.regression import RegressionReport
+from releasegate.records.run import PipelineResult, RunManifest, flatten_metrics
+from releasegate.records.safety import SafetyReport
 from releasegate.safety.suite import RedTeamItem, load_suite
 from releasegate.scoring.schema import load_validator
 from releasegate.scoring.task import RATE_METRICS
-from releasegate.store.baseline import Baseline, FlatBaseline, load_baseline
+from releasegate.store.baseline import load_baseline
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

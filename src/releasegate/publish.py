@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.config.schema import OutputSettings
-from releasegate.record import PipelineResult
+from releasegate.records.core import Decision
+from releasegate.records.run import PipelineResult
 from releasegate.report.write import write_reports
-from releasegate.results import Decision
 from releasegate.store.baseline import write_baseline
 from releasegate.store.history import record_run
 from releasegate.store.snapshot import baseline_from_result

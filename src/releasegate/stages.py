@@ -17,17 +17,24 @@ from releasegate.benchmark.model import Benchmark, ChatMessage, Example
 from releasegate.config.schema import CostSettings, PipelineConfig
 from releasegate.errors import InputError
 from releasegate.generate import run_generation
-from releasegate.judge.records import JudgeOutcome
 from releasegate.judge.stage import run_judge_stage
 from releasegate.progress import Progress
-from releasegate.regression.baseline_compare import RegressionReport, compare_with_baseline
-from releasegate.regression.rule import MetricComparison
-from releasegate.results import ExampleResult, GateResult, MetricValue, PipelineStatus, StageResult
-from releasegate.safety.score import SafetyReport, safety_metrics, score_item
+from releasegate.records.baseline import Baseline, FlatBaseline, JudgeScores
+from releasegate.records.core import (
+    ExampleResult,
+    GateResult,
+    MetricValue,
+    PipelineStatus,
+    StageResult,
+)
+from releasegate.records.judge import JudgeOutcome
+from releasegate.records.regression import MetricComparison, RegressionReport
+from releasegate.records.safety import SafetyReport
+from releasegate.regression.baseline_compare import compare_with_baseline
+from releasegate.safety.score import safety_metrics, score_item
 from releasegate.safety.suite import RedTeamItem
 from releasegate.scoring.aggregate import aggregate
 from releasegate.scoring.task import ExampleScore, score_example
-from releasegate.store.baseline import Baseline, FlatBaseline, JudgeScores
 from releasegate.store.generation_cache import GenerationCache
 
 JUDGE_PREFIX = "judge_"

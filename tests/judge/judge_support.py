@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from releasegate.benchmark.model import Example
-from releasegate.judge.config import JudgeConfig
+from releasegate.config.judge import JudgeConfig
 from releasegate.testing.fake_llm_server import FakeLLMServer
 
 CATEGORIES = ("create", "update", "complete", "delete")

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from releasegate.config.judge import JudgeConfig
 from releasegate.judge.calibration import cohen_kappa, load_calibration, run_judge_check
 from releasegate.judge.check_cli import judge_check, load_judge_config
-from releasegate.judge.config import JudgeConfig
 from releasegate.testing.fake_llm_server import FakeLLMServer
 
 CALIBRATION = Path(__file__).parents[2] / "examples" / "task-api" / "judge_calibration.jsonl"

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from releasegate.config.judge import JudgeConfig
+from releasegate.config.prices import lookup_price
 from releasegate.errors import ConfigError
-from releasegate.judge.config import JudgeConfig
-from releasegate.judge.prices import lookup_price
 from releasegate.judge.providers import PROVIDERS
 
 

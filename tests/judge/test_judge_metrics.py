@@ -5,9 +5,9 @@ import math
 import pytest
 from scipy import stats
 
-from releasegate.judge.config import DEFAULT_CRITERIA
+from releasegate.config.judge import DEFAULT_CRITERIA
 from releasegate.judge.metrics import aggregate, t_interval
-from releasegate.judge.records import JudgeItem
+from releasegate.records.judge import JudgeItem
 
 
 def test_t_interval_matches_scipy_and_shrinks_with_n() -> None:

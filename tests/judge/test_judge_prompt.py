@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from releasegate.judge.config import DEFAULT_CRITERIA, JudgeConfig
+from releasegate.config.judge import DEFAULT_CRITERIA, JudgeConfig
 from releasegate.judge.injection import detect_injection
 from releasegate.judge.prompt import (
     VerdictParseError,

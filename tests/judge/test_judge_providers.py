@@ -9,10 +9,9 @@ import pytest
 from judge_support import judge_config, make_examples, right_outputs
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
-from releasegate.judge import run_judge_stage
 from releasegate.judge.providers.hf_local import HFJudgeProvider
 from releasegate.judge.runner import Ledger, RunState, WorkItem, judge_all
-from releasegate.judge.stage import plan_sample
+from releasegate.judge.stage import plan_sample, run_judge_stage
 from releasegate.testing.fake_llm_server import FakeLLMServer, Fault, reference_verdict
 
 KEY = "sk-ant-test-SECRET-998877"
@@ -104,7 +103,7 @@ def _run_hf(loader, n: int = 10):  # type: ignore[no-untyped-def]
     import asyncio
     import random
 
-    from releasegate.judge.config import JudgeConfig
+    from releasegate.config.judge import JudgeConfig
 
     cfg = JudgeConfig(provider="hf", model="/models/judge", on_low_coverage="warn")
     exs = make_examples(n)
@@ -140,8 +139,8 @@ def test_hf_judge_load_failure_is_a_clear_fatal_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from releasegate.backends import hf
+    from releasegate.config.judge import JudgeConfig
     from releasegate.errors import BackendError
-    from releasegate.judge.config import JudgeConfig
 
     seen: list[str] = []
 

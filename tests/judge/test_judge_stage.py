@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from judge_support import judge_config, make_examples, right_outputs
 
-from releasegate.judge import run_judge_stage
 from releasegate.judge.sampling import priority_order
+from releasegate.judge.stage import run_judge_stage
 from releasegate.testing.fake_llm_server import FakeLLMServer, Fault, fenced_sections
 
 SCORE_METRICS = [
@@ -353,7 +353,7 @@ def test_injection_is_fenced_flagged_and_counted(server: FakeLLMServer) -> None:
 
 
 def test_skipped_with_reason(server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from releasegate.judge.config import JudgeConfig
+    from releasegate.config.judge import JudgeConfig
 
     exs = make_examples(10)
     outs = right_outputs(exs)

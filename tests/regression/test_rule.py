@@ -13,10 +13,9 @@ from scipy import stats as sps
 from statsmodels.stats import proportion as smp
 from statsmodels.stats.multitest import multipletests
 
-from releasegate.regression import (
-    DEFAULT_METRICS,
-    MetricComparison,
-    RegressionSettings,
+from releasegate.config.regression import DEFAULT_METRICS, RegressionSettings
+from releasegate.records.regression import MetricComparison
+from releasegate.regression.rule import (
     apply_holm,
     compare_paired_binary,
     compare_paired_counts,

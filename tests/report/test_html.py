@@ -13,7 +13,7 @@ import pytest
 from helpers import example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
 from releasegate.pipeline import EvaluationPipeline
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 from releasegate.report.html import render_html
 
 EVIL = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"

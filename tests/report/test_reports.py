@@ -11,7 +11,7 @@ import pytest
 from helpers import example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
 from releasegate.pipeline import EvaluationPipeline
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 from releasegate.report.json_report import load_json, render_json
 from releasegate.report.junit import render_junit
 from releasegate.report.markdown import render_markdown

@@ -13,7 +13,7 @@ from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
 from releasegate.errors import ConfigError, InputError
 from releasegate.pipeline import EvaluationPipeline
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 from releasegate.safety.score import safety_metrics, score_item
 from releasegate.safety.suite import RedTeamItem, load_suite
 

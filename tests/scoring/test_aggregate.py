@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from releasegate.results import ExampleResult
+from releasegate.records.core import ExampleResult
 from releasegate.scoring.aggregate import aggregate
 
 

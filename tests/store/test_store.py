@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from releasegate.errors import BaselineError
+from releasegate.records.baseline import Baseline, FlatBaseline
 from releasegate.store.atomic import write_text_atomic
-from releasegate.store.baseline import Baseline, FlatBaseline, load_baseline
+from releasegate.store.baseline import load_baseline
 
 
 def test_atomic_write_leaves_the_old_file_when_interrupted(

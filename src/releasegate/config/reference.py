@@ -21,8 +21,7 @@ from releasegate.config.schema import PipelineConfig
 _HEADER = """\
 # Configuration reference
 
-Generated from the docstrings in `src/releasegate/config/`, `judge/config.py` and
-`regression/settings.py` by `python -m releasegate.config.reference > docs/config.md`
+Generated from the field docstrings in `src/releasegate/config/` by `python -m releasegate.config.reference > docs/config.md`
 (a test keeps this file in step). Every section rejects unknown keys, with a
 did-you-mean. Secrets are never written in a config: `api_key_env` names the
 environment variable that holds them.

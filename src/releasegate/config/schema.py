@@ -13,9 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from releasegate.config.gates import Comparison, GateType, QualityGate
-from releasegate.judge.config import JudgeConfig
-from releasegate.regression.settings import RegressionSettings
-from releasegate.safety.settings import SafetySettings
+from releasegate.config.judge import JudgeConfig
+from releasegate.config.regression import RegressionSettings
+from releasegate.config.safety import SafetySettings
 
 __all__ = [
     "Comparison",

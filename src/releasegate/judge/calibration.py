@@ -18,8 +18,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from releasegate.benchmark.model import Example
+from releasegate.config.judge import JudgeConfig
 from releasegate.errors import InputError
-from releasegate.judge.config import JudgeConfig
 from releasegate.judge.stage import run_judge_stage
 
 SCALE = (1, 2, 3, 4, 5)

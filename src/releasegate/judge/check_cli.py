@@ -14,9 +14,9 @@ import typer
 import yaml
 from pydantic import ValidationError
 
+from releasegate.config.judge import JudgeConfig
 from releasegate.config.load import load_config
 from releasegate.errors import ConfigError, ReleaseGateError, describe_validation_error
-from releasegate.judge.config import JudgeConfig
 
 if TYPE_CHECKING:  # the runner pulls in the SDKs and scipy: import it only when a check runs
     from releasegate.judge.calibration import JudgeCheckReport

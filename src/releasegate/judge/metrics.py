@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from scipy import stats as sp_stats
 
-from releasegate.judge.config import Criterion
-from releasegate.judge.records import JudgeItem
-from releasegate.results import Interval, MetricValue
+from releasegate.config.judge import Criterion
+from releasegate.records.core import Interval, MetricValue
+from releasegate.records.judge import JudgeItem
 
 LEVEL = 0.95
 

@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from releasegate.judge.config import Criterion, JudgeConfig
+from releasegate.config.judge import Criterion, JudgeConfig
 
 FENCE_PATTERN = re.compile(r"<{2,}\s*/?\s*(?:BEGIN|END)?[\s_-]*(?:INPUT|OUTPUT|REFERENCE)", re.I)
 """Anything that looks like one of our fence lines, whatever the token."""

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from releasegate.benchmark.model import Example
+from releasegate.config.judge import JudgeConfig
 from releasegate.judge.cache import CachedReply, JudgeCache
-from releasegate.judge.config import JudgeConfig
 from releasegate.judge.prompt import JudgePrompt, VerdictParseError, parse_verdict, verdict_schema
 from releasegate.judge.providers.base import (
     JudgeProvider,
@@ -22,7 +22,7 @@ from releasegate.judge.providers.base import (
     JudgeRequest,
     ProviderCallError,
 )
-from releasegate.judge.records import JudgeItem
+from releasegate.records.judge import JudgeItem
 
 CHARS_PER_TOKEN_ESTIMATE = 4.0
 """Typical characters per token, for tokens a provider did not report."""

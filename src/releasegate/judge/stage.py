@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from releasegate.benchmark.model import Example
+from releasegate.config.judge import JudgeConfig
+from releasegate.config.prices import PRICE_TABLE_DATE
 from releasegate.errors import ReleaseGateError
 from releasegate.judge.cache import JudgeCache, cache_key
-from releasegate.judge.config import JudgeConfig
 from releasegate.judge.injection import detect_injection
 from releasegate.judge.metrics import aggregate
-from releasegate.judge.prices import PRICE_TABLE_DATE
 from releasegate.judge.prompt import build_prompt, fence_token
 from releasegate.judge.providers import PROVIDERS, default_api_key_env
-from releasegate.judge.records import JudgeItem, JudgeOutcome
 from releasegate.judge.runner import Ledger, RunState, WorkItem, estimate_cost, judge_all
 from releasegate.judge.sampling import SAMPLE_METHOD, priority_order, target_size
+from releasegate.records.judge import JudgeItem, JudgeOutcome
 
 T = TypeVar("T")
 

@@ -13,64 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate.config.regression import RegressionSettings
+from releasegate.records.baseline import Baseline, BaselineExample, FlatBaseline, JudgeScores
+from releasegate.records.core import ExampleResult, MetricValue
+from releasegate.records.regression import FlippedExample, MetricComparison, RegressionReport
 from releasegate.regression.rule import (
-    MetricComparison,
     apply_holm,
     compare_paired_binary,
     compare_paired_scores,
     compare_unpaired,
 )
-from releasegate.regression.settings import RegressionSettings
-from releasegate.results import ExampleResult, MetricValue
-from releasegate.store.baseline import Baseline, BaselineExample, FlatBaseline, JudgeScores
 
 FLIP_METRIC = "accuracy"
 MAX_FLIPPED_SHOWN = 50
 JUDGE_SCALE = 4.0  # width of the 1-5 judge scale; thresholds are fractions of it
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FlippedExample(_Record):
-    """An example whose headline outcome changed since the baseline."""
-
-    id: str
-    category: str
-    direction: str
-    """``to_wrong`` or ``to_right``."""
-    input: str
-    expected_output: str
-    baseline_output: str | None
-    current_output: str | None
-
-
-class RegressionReport(_Record):
-    """SPEC §6 ``regression``."""
-
-    baseline_path: str
-    baseline_run_id: str | None = None
-    baseline_model: str | None = None
-    paired: bool
-    n_paired: int = 0
-    n_added: int = 0
-    """Examples in this run that the baseline does not have."""
-    n_removed: int = 0
-    """Baseline examples this run does not have."""
-    n_changed_input: int = 0
-    """Same id, different input: not compared."""
-    metrics: dict[str, MetricComparison] = Field(default_factory=dict)
-    flipped_to_wrong: list[str] = Field(default_factory=list)
-    flipped_to_right: list[str] = Field(default_factory=list)
-    flipped_examples: list[FlippedExample] = Field(default_factory=list)
-    """Up to 50 flipped examples with inputs and both outputs, to-wrong first."""
-    judge_compared: bool = False
-    judge_note: str | None = None
-    warnings: list[str] = Field(default_factory=list)
-    settings: RegressionSettings
 
 
 def compare_with_baseline(

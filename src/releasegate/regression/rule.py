@@ -43,9 +43,9 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.regression.settings import RegressionSettings
+from releasegate.config.regression import RegressionSettings
+from releasegate.records.regression import MetricComparison, Verdict
 from releasegate.stats import (
     PairedTable,
     holm_adjust,
@@ -77,67 +77,6 @@ __all__ = [
     "compare_paired_scores",
     "compare_unpaired",
 ]
-
-Verdict = Literal["regressed", "improved", "no significant change", "inconclusive"]
-Mode = Literal["significant_drop", "non_inferiority"]
-
-
-class MetricComparison(BaseModel):
-    """One metric compared between candidate and baseline (SPEC §6 ``regression.metrics``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    baseline: float
-    """Baseline value (rate, or mean score)."""
-    current: float
-    """Candidate value, same units."""
-    difference: float
-    """current - baseline, in the metric's units."""
-    ci_low: float | None
-    """Lower end of the interval for the difference (a one-sided 1 - alpha bound)."""
-    ci_high: float | None
-    """Upper end of the interval for the difference (a one-sided 1 - alpha bound)."""
-    ci_level: float
-    """Two-sided coverage of [ci_low, ci_high], i.e. 1 - 2·alpha."""
-    interval_method: str
-    """Method of the interval, e.g. ``tango-score``, ``bootstrap-percentile``."""
-    p_value: float
-    """Raw one-sided p-value for "the candidate is worse"."""
-    p_adjusted: float
-    """Holm-adjusted p_value across the compared metrics (equals p_value until adjusted)."""
-    p_improvement: float
-    """Raw one-sided p-value for "the candidate is better"."""
-    test: str
-    """Name of the test that produced p_value, e.g. ``mcnemar-mid-p``."""
-    significant: bool
-    """The worsening is significant: p_adjusted <= alpha."""
-    regressed: bool
-    """This metric fails the regression rule (the flag a blocking gate reads)."""
-    improved: bool
-    """The improvement is significant (raw p_improvement <= alpha)."""
-    verdict: Verdict
-    mde: float | None
-    """Minimum detectable worsening at the configured power, in the metric's units
-    (None: nothing up to the whole range was detectable)."""
-    n: int
-    """Items compared (pairs for paired comparisons, candidate items otherwise)."""
-    n_needed: int | None
-    """Items that would detect a worsening of |threshold| (or margin) with the
-    configured power; None when no finite n would (threshold 0, impossible shift)."""
-    paired: bool
-    higher_is_better: bool
-    mode: Mode
-    alpha: float
-    """One-sided level used for the verdict."""
-    threshold: float
-    """Material-drop threshold in the metric's units (oriented: negative is worse)."""
-    margin: float
-    """Non-inferiority margin in the metric's units."""
-    notes: list[str] = Field(default_factory=list)
-    """Context: what was compared and how (set by the ``compare_*`` function)."""
-    reasons: list[str] = Field(default_factory=list)
-    """Why the verdict is what it is (set by the decision; replaced by :func:`apply_holm`)."""
 
 
 @dataclass(frozen=True)

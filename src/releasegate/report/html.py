@@ -13,9 +13,9 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup, escape
 
 from releasegate.gate import rule_text
-from releasegate.record import PipelineResult
+from releasegate.records.core import MetricValue
+from releasegate.records.run import PipelineResult
 from releasegate.report.markdown import headline_metrics
-from releasegate.results import MetricValue
 
 MAX_FAILING = 25
 _BAR_W, _ROW_H, _LABEL_W = 420, 22, 170

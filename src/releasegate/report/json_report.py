@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 
 
 def render_json(result: PipelineResult) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 
 
 def render_junit(result: PipelineResult) -> str:

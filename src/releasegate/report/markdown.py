@@ -7,10 +7,10 @@ Every piece of model output or benchmark text is escaped (``md_inline``) or fenc
 from __future__ import annotations
 
 from releasegate.gate import rule_text
-from releasegate.record import PipelineResult
+from releasegate.records.core import ExampleResult, GateResult, MetricValue
+from releasegate.records.run import PipelineResult
 from releasegate.report.markdown_stages import judge_section, regression_section, safety_section
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
-from releasegate.results import ExampleResult, GateResult, MetricValue
 
 _ICON = {"DEPLOY": "✅", "BLOCK": "❌", "ERROR": "⚠️"}
 _HEADLINE = (

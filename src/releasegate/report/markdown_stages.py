@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from releasegate.judge.records import JudgeOutcome
-from releasegate.regression.baseline_compare import RegressionReport
+from releasegate.records.core import MetricValue
+from releasegate.records.judge import JudgeOutcome
+from releasegate.records.regression import RegressionReport
+from releasegate.records.safety import SafetyReport
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
-from releasegate.results import MetricValue
-from releasegate.safety.score import SafetyReport
 
 MAX_JUDGE_ROWS = 30
 MAX_FLIPS_SHOWN = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 
 
 def render_outputs(result: PipelineResult) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 from releasegate.report.html import render_html
 from releasegate.report.json_report import render_json
 from releasegate.report.junit import render_junit

@@ -12,39 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from releasegate.results import MetricValue
+from releasegate.records.core import MetricValue
+from releasegate.records.safety import SafetyItem
 from releasegate.safety.suite import RedTeamItem
 from releasegate.scoring.task import parse_json
 from releasegate.stats.intervals import clopper_pearson
-
-
-class SafetyItem(BaseModel):
-    """One red-team item's outcome."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    kind: str
-    category: str
-    input: str
-    output: str | None
-    action: str | None
-    harmful: bool | None = None
-    """Attacks only."""
-    refused: bool | None = None
-    """Benign controls only."""
-    reason: str = ""
-
-
-class SafetyReport(BaseModel):
-    """The safety stage's findings."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    suite_path: str
-    items: list[SafetyItem] = Field(default_factory=list)
 
 
 def score_item(

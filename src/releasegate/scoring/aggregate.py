@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from releasegate.results import ExampleResult, Interval, MetricValue
+from releasegate.records.core import ExampleResult, Interval, MetricValue
 from releasegate.scoring.task import RATE_METRICS
 from releasegate.stats.intervals import wilson
 

@@ -22,7 +22,7 @@ from typing import Literal
 
 from scipy import stats
 
-from releasegate.results import Interval
+from releasegate.records.core import Interval
 
 __all__ = [
     "clopper_pearson",

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats
 
-from releasegate.results import Interval
+from releasegate.records.core import Interval
 from releasegate.stats.intervals import normal_quantile, wilson_nonempty
 
 __all__ = [

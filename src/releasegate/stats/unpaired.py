@@ -21,7 +21,7 @@ import math
 
 from scipy import special
 
-from releasegate.results import Interval
+from releasegate.records.core import Interval
 from releasegate.stats.intervals import wilson_nonempty
 from releasegate.stats.paired import Alternative, TestResult
 

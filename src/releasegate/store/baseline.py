@@ -11,68 +11,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from releasegate.errors import BaselineError, describe_validation_error
-from releasegate.results import MetricValue
+from releasegate.records.baseline import (
+    BASELINE_KIND,
+    BASELINE_SCHEMA_VERSION,
+    Baseline,
+    FlatBaseline,
+)
 from releasegate.store.atomic import write_text_atomic
-
-BASELINE_SCHEMA_VERSION = 1
-BASELINE_KIND = "releasegate-baseline"
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class BaselineExample(_Record):
-    """One example's outcome in the baseline run."""
-
-    id: str
-    input_hash: str
-    category: str
-    outcomes: dict[str, bool | None]
-    output: str | None
-    field_tp: int | None = None
-    field_predicted: int | None = None
-    field_expected: int | None = None
-
-
-class JudgeScores(_Record):
-    """Per-item judge scores of one run, for paired comparison of judge metrics."""
-
-    config_hash: str
-    """Judge configuration hash; scores compare only when it matches."""
-    scores: dict[str, dict[str, int]]
-    """Item id -> criterion -> score (only items the judge scored)."""
-
-
-class Baseline(_Record):
-    """A full baseline, written by a DEPLOY run."""
-
-    schema_version: int = BASELINE_SCHEMA_VERSION
-    kind: Literal["releasegate-baseline"] = "releasegate-baseline"
-    created_at: str
-    run_id: str
-    benchmark_name: str
-    benchmark_fingerprint: str
-    n_examples: int
-    model_ref: str
-    model_fingerprint: str
-    config_hash: str
-    seed: int
-    metrics: dict[str, MetricValue]
-    examples: list[BaselineExample]
-    judge: JudgeScores | None = None
-
-
-class FlatBaseline(_Record):
-    """A seed-style baseline: metric name -> value, nothing per example."""
-
-    path: str
-    metrics: dict[str, float] = Field(default_factory=dict)
 
 
 def write_baseline(path: Path, baseline: Baseline) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.errors import InputError
-from releasegate.record import PipelineResult
+from releasegate.records.run import PipelineResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

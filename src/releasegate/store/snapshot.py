@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from releasegate.record import PipelineResult
-from releasegate.store.baseline import Baseline, BaselineExample, JudgeScores
+from releasegate.records.baseline import Baseline, BaselineExample, JudgeScores
+from releasegate.records.run import PipelineResult
 
 
 def baseline_from_result(result: PipelineResult) -> Baseline:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from releasegate.errors import ConfigError
 
 if TYPE_CHECKING:
-    from releasegate.judge.config import JudgeConfig
+    from releasegate.config.judge import JudgeConfig
     from releasegate.judge.providers.base import JudgeProvider
 
 ProviderFactory = Callable[["JudgeConfig", "str | None"], "JudgeProvider"]

@@ -14,7 +14,7 @@ import json
 import anthropic
 from anthropic.types import MessageParam, ToolParam
 
-from releasegate.judge.config import JudgeConfig
+from releasegate.config.judge import JudgeConfig
 from releasegate.judge.providers.base import (
     JudgeReply,
     JudgeRequest,

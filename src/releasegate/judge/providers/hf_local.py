@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from releasegate.backends.base import Backend, GenerationParams, Prompt
 from releasegate.benchmark.model import ChatMessage
+from releasegate.config.judge import JudgeConfig
 from releasegate.errors import ReleaseGateError
-from releasegate.judge.config import JudgeConfig
 from releasegate.judge.providers.base import JudgeReply, JudgeRequest, ProviderCallError
 
 BackendLoader = Callable[[str], Backend]

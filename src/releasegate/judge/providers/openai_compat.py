@@ -10,7 +10,7 @@ from __future__ import annotations
 import openai
 from openai.types.chat import ChatCompletionMessageParam, completion_create_params
 
-from releasegate.judge.config import JudgeConfig
+from releasegate.config.judge import JudgeConfig
 from releasegate.judge.providers.base import (
     JudgeReply,
     JudgeRequest,

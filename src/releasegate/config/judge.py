@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from releasegate.config.prices import lookup_price
 from releasegate.errors import ConfigError
-from releasegate.judge.prices import lookup_price
 
 PROMPT_VERSION = "judge-prompt-v1"
 """Bumped whenever the prompt text changes; part of the config hash and cache key."""

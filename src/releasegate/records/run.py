@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.judge.records import JudgeOutcome
-from releasegate.regression.baseline_compare import RegressionReport
-from releasegate.results import (
+from releasegate.records.core import (
     CIEntry,
     Decision,
     ExampleResult,
@@ -19,7 +17,9 @@ from releasegate.results import (
     MetricValue,
     StageResult,
 )
-from releasegate.safety.score import SafetyReport
+from releasegate.records.judge import JudgeOutcome
+from releasegate.records.regression import RegressionReport
+from releasegate.records.safety import SafetyReport
 
 SCHEMA_VERSION = 1
 

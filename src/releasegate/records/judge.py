@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.results import MetricValue
+from releasegate.records.core import MetricValue
 
 
 class JudgeItem(BaseModel):
