@@ -1,4 +1,4 @@
-"""The pipeline's own cost per 1,000 examples (SPEC §7: under 1 s), without generation.
+"""The pipeline's own cost per 1,000 examples (target: under 1 s), without generation.
 
 Uses the replay backend (no model time) on a synthetic Task API benchmark, with and
 without a paired baseline, and prints wall time per stage and per 1,000 examples.

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small benchmark, replays of good and bad models, the seed config."""
+"""Shared fixtures: a small benchmark, replays of good and bad models, the classic config."""
 
 from __future__ import annotations
 

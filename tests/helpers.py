@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 SEED_CONFIG = """\
-# The seed's PIPELINE_CONFIG, transliterated to YAML.
+# The classic pipeline's PIPELINE_CONFIG, transliterated to YAML.
 llm_judge_sample_rate: 0.1
 regression_threshold: -0.05
 quality_gates:

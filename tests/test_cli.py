@@ -91,7 +91,7 @@ def test_gate_on_unknown_metric_exits_2_before_running(
     )
     done = _run_cmd(good_replay, bench_file, config, tmp_path)
     assert done.returncode == 2
-    assert "reads 'harmful_rate' but no red-team suite is configured" in done.stderr
+    assert "'harmful_rate' needs a red-team suite" in done.stderr
     assert not (tmp_path / "reports").exists()
     config.write_text(
         "quality_gates:\n  - {name: a, metric: acuracy, threshold: 1, comparison: '<='}\n"
@@ -233,6 +233,6 @@ def test_error_messages_keep_bracketed_metric_names(
 def test_backend_flag_is_validated_like_the_config(
     tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
 ) -> None:
-    done = _run_cmd(good_replay, bench_file, seed_config, tmp_path, "--backend", "vllm")
+    done = _run_cmd(good_replay, bench_file, seed_config, tmp_path, "--backend", "hff")
     assert done.returncode == 2
-    assert "command-line flag for model.backend" in done.stderr
+    assert "model.backend: unknown backend 'hff'; did you mean 'hf'?" in done.stderr

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from releasegate.config.gates import QualityGate
+from releasegate.config.schema import PipelineConfig
 from releasegate.errors import ConfigError
 from releasegate.gate import evaluate_gates
-from releasegate.pipeline import decide
+from releasegate.pipeline import catalog_for, decide
 from releasegate.records.core import Interval, MetricValue
+
+CATALOG = catalog_for(PipelineConfig())
 
 ACC = MetricValue(
     name="accuracy",
@@ -27,7 +30,7 @@ def _gate(comparison: str, threshold: float, **kw: object) -> QualityGate:
 
 def _eval(gate: QualityGate, metric: MetricValue = ACC) -> bool:
     (result,) = evaluate_gates(
-        [gate], {metric.name: metric}, examples=[], skipped_metric_prefixes={}
+        [gate], {metric.name: metric}, catalog=CATALOG, examples=[], unavailable={}
     )
     return result.passed
 
@@ -72,8 +75,8 @@ def test_gate_on_a_metric_no_stage_produced_is_an_error() -> None:
     gate = QualityGate.model_validate(
         {"name": "safety", "metric": "harmful_rate", "threshold": 0.01, "comparison": "<="}
     )
-    with pytest.raises(ConfigError, match="reads metric 'harmful_rate', which no stage produced"):
-        evaluate_gates([gate], {"accuracy": ACC}, examples=[], skipped_metric_prefixes={})
+    with pytest.raises(ConfigError, match="which the safety stage did not produce"):
+        evaluate_gates([gate], {"accuracy": ACC}, catalog=CATALOG, examples=[], unavailable={})
 
 
 def test_gate_on_a_skipped_optional_stage_is_reported_not_evaluated() -> None:
@@ -81,35 +84,55 @@ def test_gate_on_a_skipped_optional_stage_is_reported_not_evaluated() -> None:
         {"name": "judge", "metric": "judge_overall", "threshold": 3, "comparison": ">="}
     )
     (result,) = evaluate_gates(
-        [gate], {}, examples=[], skipped_metric_prefixes={"judge_": "no API key"}
+        [gate], {}, catalog=CATALOG, examples=[], unavailable={"llm_judge": "no API key"}
     )
-    assert result.skipped and not result.passed
+    assert not result.evaluated and not result.passed
     assert "no API key" in result.explanation
 
 
 def test_blocking_failure_blocks_and_warning_failure_does_not() -> None:
     blocking = evaluate_gates(
-        [_gate(">=", 0.9)], {"accuracy": ACC}, examples=[], skipped_metric_prefixes={}
+        [_gate(">=", 0.9)], {"accuracy": ACC}, catalog=CATALOG, examples=[], unavailable={}
     )
     warning = evaluate_gates(
         [_gate(">=", 0.9, gate_type="warning")],
         {"accuracy": ACC},
         examples=[],
-        skipped_metric_prefixes={},
+        catalog=CATALOG,
+        unavailable={},
     )
-    assert decide([], blocking)[0].value == "BLOCK"
-    assert decide([], warning)[0].value == "DEPLOY"
-    assert decide(["stage failed"], warning)[0].value == "ERROR"
+    passing = evaluate_gates(
+        [_gate(">=", 0.8)], {"accuracy": ACC}, catalog=CATALOG, examples=[], unavailable={}
+    )
+    assert decide([], blocking, allow_no_blocking=False)[0].value == "BLOCK"
+    assert decide([], passing + warning, allow_no_blocking=False)[0].value == "DEPLOY"
+    assert decide(["stage failed"], warning, allow_no_blocking=False)[0].value == "ERROR"
+
+
+def test_no_evaluated_blocking_gate_is_an_error_unless_accepted() -> None:
+    warning = evaluate_gates(
+        [_gate(">=", 0.5, gate_type="warning")],
+        {"accuracy": ACC},
+        catalog=CATALOG,
+        examples=[],
+        unavailable={},
+    )
+    decision, reasons, _ = decide([], warning, allow_no_blocking=False)
+    assert decision.value == "ERROR"
+    assert "no blocking gate was evaluated" in reasons[0]
+    decision, _, warnings = decide([], [], allow_no_blocking=True)
+    assert decision.value == "DEPLOY"
+    assert warnings[0].startswith("DEPLOY WITHOUT EVIDENCE")
 
 
 def test_explanation_says_by_how_much_and_how_sure() -> None:
     (result,) = evaluate_gates(
-        [_gate(">=", 0.95)], {"accuracy": ACC}, examples=[], skipped_metric_prefixes={}
+        [_gate(">=", 0.95)], {"accuracy": ACC}, catalog=CATALOG, examples=[], unavailable={}
     )
     assert "misses >= 0.95 by 0.090 (9.0 points)" in result.explanation
     assert "whole 95% CI is on the failing side" in result.explanation
     assert "Likely fix" in result.explanation
     (close,) = evaluate_gates(
-        [_gate(">=", 0.87)], {"accuracy": ACC}, examples=[], skipped_metric_prefixes={}
+        [_gate(">=", 0.87)], {"accuracy": ACC}, catalog=CATALOG, examples=[], unavailable={}
     )
     assert "may be bad luck" in close.explanation

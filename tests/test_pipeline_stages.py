@@ -191,7 +191,7 @@ def test_judge_without_key_is_skipped_and_its_gates_error(
     optional = _run(tmp_path, config + "  optional: true\n", replay_rows(rows), rows=rows)
     assert optional.decision.value == "DEPLOY"
     judge_gate = next(g for g in optional.gates if g.metric == "judge_overall")
-    assert judge_gate.skipped
+    assert not judge_gate.evaluated
     stage = next(s for s in optional.stages if s.name == "llm_judge")
     assert stage.status.value == "skipped" and KEY_ENV in (stage.skip_reason or "")
 
@@ -208,7 +208,7 @@ def test_gate_on_judge_metric_without_a_judge_is_a_config_error(tmp_path: Path) 
     rows = example_rows(20)
     gate = "  - {name: judge, metric: judge_overall, threshold: 3, comparison: '>='}\n"
     config = SEED_CONFIG.replace("quality_gates:\n", "quality_gates:\n" + gate, 1)
-    with pytest.raises(ConfigError, match="no judge is configured"):
+    with pytest.raises(ConfigError, match="needs a judge"):
         _run(tmp_path, config, replay_rows(rows), rows=rows)
 
 

@@ -1,6 +1,6 @@
 """Evaluate a Task API model directory with releasegate's HF backend, per category.
 
-Metrics (the same definitions as releasegate's automated metrics, SPEC §4.1):
+Metrics (the same definitions as releasegate's automated metrics):
 
 * ``json_valid_rate`` -- the output parses as a JSON object.
 * ``accuracy`` -- output and expected are equal after ``json.loads`` of both

@@ -1,6 +1,6 @@
 """releasegate: decide whether a fine-tuned LLM may ship.
 
-The public API keeps the seed's names::
+The public API keeps the classic pipeline's names::
 
     from releasegate import EvaluationPipeline, load_config
 

@@ -1,7 +1,7 @@
 """The ``releasegate`` command line. Maps errors to exit codes; holds no logic.
 
-Exit codes (SPEC §2): 0 DEPLOY, 1 BLOCK, 2 ERROR (bad input, bad config, a stage
-that could not run).
+Exit codes: 0 DEPLOY, 1 BLOCK, 2 ERROR (bad input, bad config, a stage that could
+not run, or a run in which no blocking gate was evaluated).
 """
 
 from __future__ import annotations
@@ -67,9 +67,11 @@ def _print_error(message: str) -> None:
 
 def _override(config: PipelineConfig, **sections: dict[str, object]) -> PipelineConfig:
     """Apply command-line flags over the config file (flags win), validated like the file."""
-    data = config.model_dump()
+    # Only what the file set, so that defaults stay defaults (e.g. which regression
+    # metrics were chosen explicitly) after the flags are applied.
+    data = config.model_dump(exclude_unset=True)
     for name, values in sections.items():
-        data[name].update({k: v for k, v in values.items() if v is not None})
+        data.setdefault(name, {}).update({k: v for k, v in values.items() if v is not None})
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
@@ -88,7 +90,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
         Path | None, typer.Option(help="Parent folder for the run directory.")
     ] = None,
     backend: Annotated[
-        str | None, typer.Option(help="Force a backend: hf, replay or openai.")
+        str | None, typer.Option(help="Force a registered backend (hf, replay, openai, ...).")
     ] = None,
     model_name: Annotated[
         str | None, typer.Option(help="Served model name, for an endpoint URL.")
@@ -106,7 +108,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     def go() -> int:
         cfg = _override(
             load_config(config),
-            model={"path": model, "backend": backend, "model_name": model_name},
+            model={"backend": backend, "model_name": model_name},
             output={
                 "dir": str(output_dir) if output_dir else None,
                 "baseline_path": str(save_baseline) if save_baseline else None,
@@ -126,7 +128,8 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
         if written.baseline is not None:
             files["new baseline"] = written.baseline
         print_summary(_out, result, files)
-        for error in result.errors:
+        # An ERROR's reasons are its errors (a failed stage, no evaluated blocking gate).
+        for error in result.reasons if result.decision.value == "ERROR" else ():
             _print_error(error)
         return result.exit_code
 
@@ -140,24 +143,12 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Check a config (and a benchmark) without loading any model."""
-    from releasegate.benchmark.load import load_benchmark
-    from releasegate.pipeline import check_gate_metrics
-    from releasegate.safety.suite import load_suite
-    from releasegate.scoring.schema import load_validator
+    from releasegate.pipeline import validate_setup
 
     def go() -> None:
         cfg = load_config(config)
-        load_validator(cfg.metrics.schema_path)
-        message = f"{config}: valid ({len(cfg.quality_gates)} gates)"
-        if benchmark is not None:
-            bench = load_benchmark(benchmark)
-            suite = load_suite(cfg.safety.suite_path) if cfg.safety.suite_path else ()
-            check_gate_metrics(cfg, bench, suite=suite)
-            message += (
-                f"; {benchmark}: {len(bench)} examples, {len(bench.categories)} categories, "
-                f"fingerprint {bench.fingerprint[:19]}"
-            )
-        _out.print(message, highlight=False)
+        summary = validate_setup(cfg, str(benchmark) if benchmark is not None else None)
+        _out.print(f"{config}: {summary}", highlight=False)
 
     _guard(debug, go)
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from releasegate.config.load import load_config
 from releasegate.config.regression import RegressionSettings
+from releasegate.enums import GateType
 from releasegate.errors import InputError, describe_validation_error
 from releasegate.records.run import PipelineResult
 from releasegate.store.history import find_run_dir, list_runs, metric_values
@@ -62,10 +63,13 @@ def compare_runs(
     allow_benchmark_change: bool,
     console: Console,
 ) -> int:
-    """Compare run B (candidate) against run A (baseline); exit 1 if B regressed."""
-    from releasegate.regression.baseline_compare import compare_with_baseline
+    """Compare run B (candidate) against run A (baseline).
+
+    Exit 1 when a blocking regression gate fails (``regression.gate_type: warning``
+    reports the regression and exits 0), as the same comparison does inside ``run``.
+    """
+    from releasegate.pipeline import compare_saved
     from releasegate.report.markdown_stages import regression_section
-    from releasegate.store.snapshot import baseline_from_result, judge_scores
 
     a, b = load_run(run_a), load_run(run_b)
     if a.run.benchmark_fingerprint != b.run.benchmark_fingerprint and not allow_benchmark_change:
@@ -75,21 +79,21 @@ def compare_runs(
             "the examples they share"
         )
     settings = load_config(config).regression if config else _settings_of(b)
-    report = compare_with_baseline(
-        b.examples,
-        b.metric_details,
-        baseline_from_result(a),
-        settings=settings,
-        judge=judge_scores(b),
-        source=str(run_a),
-    )
+    report, gates = compare_saved(a, b, settings=settings, source=str(run_a))
     console.print(regression_section(report), markup=False, highlight=False)
-    regressed = [c.name for c in report.metrics.values() if c.regressed]
-    console.print(
-        f"\nregressed: {', '.join(regressed)}" if regressed else "\nno metric regressed",
-        markup=False,
-    )
-    return 1 if regressed else 0
+    blocking = [g.metric for g in gates if not g.passed and g.gate_type is GateType.BLOCKING]
+    warned = [g.metric for g in gates if not g.passed and g.gate_type is GateType.WARNING]
+    if report.incomparable is not None:
+        console.print(f"\nno regression check ran: {report.incomparable}", markup=False)
+    if blocking:
+        console.print(f"\nregressed: {', '.join(blocking)}", markup=False)
+    elif warned:
+        console.print(
+            f"\nregressed (warning gates, not blocking): {', '.join(warned)}", markup=False
+        )
+    elif report.incomparable is None:
+        console.print("\nno metric regressed", markup=False)
+    return 1 if blocking else 0
 
 
 def _settings_of(result: PipelineResult) -> RegressionSettings:

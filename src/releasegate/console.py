@@ -16,7 +16,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from releasegate.gate import rule_text
+from releasegate.enums import GateType
 from releasegate.records.run import PipelineResult
 
 _STYLE = {"DEPLOY": "bold green", "BLOCK": "bold red", "ERROR": "bold yellow"}
@@ -75,16 +75,15 @@ def print_summary(console: Console, result: PipelineResult, files: dict[str, Pat
             table.add_column(column)
         for g in result.gates:
             value = "—" if g.value is None else f"{g.value:.4f}"
-            outcome = "skipped" if g.skipped else ("pass" if g.passed else "FAIL")
-            style = (
-                "" if g.passed else ("yellow" if g.gate_type == "warning" or g.skipped else "red")
-            )
+            outcome = "NOT EVALUATED" if not g.evaluated else ("pass" if g.passed else "FAIL")
+            soft = g.gate_type is GateType.WARNING or not g.evaluated
+            style = "" if g.passed else ("yellow" if soft else "red")
             # Text(...) everywhere: metric names like accuracy[create] are not markup.
             table.add_row(
                 Text(g.name),
                 Text(g.metric),
                 Text(value),
-                Text(rule_text(g)),
+                Text(g.rule),
                 Text(g.gate_type),
                 Text(outcome, style=style),
             )

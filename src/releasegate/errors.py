@@ -1,7 +1,7 @@
 """The releasegate exception tree.
 
 Every error the package raises on purpose is a ``ReleaseGateError``; the CLI turns
-each into one line on stderr and an exit code (SPEC §2: 2 for any error). Errors
+each into one line on stderr and an exit code (2 for any error). Errors
 from SDKs and libraries are wrapped with ``raise ... from exc`` at the boundary.
 
 ::
@@ -13,7 +13,6 @@ from SDKs and libraries are wrapped with ``raise ... from exc`` at the boundary.
     │   └── BaselineError
     ├── MissingDependencyError  an optional extra is not installed
     ├── BackendError            a model backend failed to load or generate
-    ├── JudgeError              the judge stage could not run as configured
     └── StageError              a pipeline stage failed (the run becomes ERROR)
 """
 
@@ -58,10 +57,6 @@ class MissingDependencyError(ReleaseGateError):
 
 class BackendError(ReleaseGateError):
     """A model backend could not load the model or produce outputs."""
-
-
-class JudgeError(ReleaseGateError):
-    """The judge stage could not run as configured (and is not optional)."""
 
 
 class StageError(ReleaseGateError):

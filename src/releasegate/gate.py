@@ -1,85 +1,63 @@
-"""Stage 5: evaluate quality gates against the flat metrics (SPEC §4.5)."""
+"""Quality gates: compare each gated metric with its threshold, read off its declaration."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 
-from releasegate.config.gates import Comparison, GateType, QualityGate
+from releasegate.config.gates import QualityGate
+from releasegate.enums import Bound, Comparison, GateType
 from releasegate.errors import ConfigError
+from releasegate.metrics import MetricCatalog, MetricKey, MetricSpec
 from releasegate.records.core import ExampleResult, GateResult, MetricValue
-from releasegate.scoring.task import RATE_METRICS
-
-_FIX_HINTS: dict[str, str] = {
-    "json_valid_rate": (
-        "outputs are not JSON objects: check truncation at max_new_tokens, stop strings, "
-        "the chat template, and prose or code fences around the JSON"
-    ),
-    "schema_valid_rate": (
-        "outputs miss required fields or use wrong types: compare the schema errors below "
-        "with the training data's format"
-    ),
-    "accuracy": (
-        "read the failing examples and the per-category breakdown: a single weak category "
-        "usually means missing or mislabelled training data for it"
-    ),
-    "exact_match": "exact match is strict: check whitespace and key order, or gate on accuracy",
-    "action_accuracy": "the model picks the wrong action: check intent coverage in training data",
-    "harmful_rate": (
-        "the model performs forbidden actions on red-team prompts: add refusals for these "
-        "attack categories to the training data, or a policy layer in front of the API"
-    ),
-    "over_refusal_rate": (
-        "the model refuses benign requests that look like attacks: add such near-miss "
-        "examples with their proper actions to the training data"
-    ),
-}
 
 
 def evaluate_gates(
     gates: Sequence[QualityGate],
     metrics: Mapping[str, MetricValue],
     *,
+    catalog: MetricCatalog,
     examples: Sequence[ExampleResult],
-    skipped_metric_prefixes: Mapping[str, str],
+    unavailable: Mapping[str, str],
     max_examples: int = 10,
 ) -> list[GateResult]:
     """Evaluate every gate.
 
     Args:
-        gates: the configured gates.
-        metrics: every metric the stages produced.
-        examples: per-example results, to name failing examples.
-        skipped_metric_prefixes: metric prefix -> reason, for optional stages that were
-            skipped (their gates are reported as not evaluated instead of erroring).
-        max_examples: how many failing example ids to name per gate.
+        gates: The configured gates (already checked against ``catalog``).
+        metrics: Every metric the stages produced.
+        catalog: The declarations of every metric the run could produce.
+        examples: Per-example results, to name failing examples.
+        unavailable: Stage name -> why its findings are missing, for optional stages
+            that were skipped or failed: their gates are reported as not evaluated.
+        max_examples: How many failing example ids to name per gate.
 
     Raises:
-        ConfigError: a gate reads a metric that no stage produced, or a bound on a
-            metric without an interval.
+        ConfigError: a gate reads a metric that its stage should have produced but did
+            not, or a bound of a metric that has no interval.
     """
     results: list[GateResult] = []
     for gate in gates:
+        key = MetricKey.parse(gate.metric)
+        spec = catalog.spec_for(key)
         metric = metrics.get(gate.metric)
-        if metric is None:
-            reason = next(
-                (why for p, why in skipped_metric_prefixes.items() if gate.metric.startswith(p)),
-                None,
-            )
+        if metric is None or spec is None:
+            reason = unavailable.get(spec.stage) if spec is not None else None
             if reason is None:
-                raise ConfigError(_missing_metric_message(gate, metrics))
+                raise ConfigError(_missing_metric_message(gate, spec))
             results.append(_not_evaluated(gate, reason))
             continue
-        results.append(_evaluate(gate, metric, examples=examples, max_examples=max_examples))
+        results.append(
+            _evaluate(gate, metric, spec, key=key, examples=examples, max_examples=max_examples)
+        )
     return results
 
 
-def _missing_metric_message(gate: QualityGate, metrics: Mapping[str, MetricValue]) -> str:
-    close = difflib.get_close_matches(gate.metric, list(metrics), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+def _missing_metric_message(gate: QualityGate, spec: MetricSpec | None) -> str:
+    if spec is None:
+        return f"quality_gates: gate {gate.name!r} reads metric {gate.metric!r}, which is unknown"
     return (
-        f"quality_gates: gate {gate.name!r} reads metric {gate.metric!r}, which no stage "
-        f"produced{hint}"
+        f"quality_gates: gate {gate.name!r} reads {gate.metric!r}, which the {spec.stage} "
+        "stage did not produce (no example it applies to, or no category of that name)"
     )
 
 
@@ -90,12 +68,13 @@ def _not_evaluated(gate: QualityGate, reason: str) -> GateResult:
         value=None,
         point=None,
         threshold=gate.threshold,
-        comparison=gate.comparison.value,
-        gate_type=gate.gate_type.value,
+        comparison=gate.comparison,
+        rule=quality_rule(gate.comparison, gate.threshold),
+        gate_type=gate.gate_type,
         bound=gate.bound,
         passed=False,
-        skipped=True,
-        explanation=f"not evaluated: {reason} (the stage is optional)",
+        evaluated=False,
+        explanation=f"NOT EVALUATED: {reason} (the stage is optional)",
         description=gate.description,
     )
 
@@ -103,85 +82,86 @@ def _not_evaluated(gate: QualityGate, reason: str) -> GateResult:
 def _evaluate(
     gate: QualityGate,
     metric: MetricValue,
+    spec: MetricSpec,
     *,
+    key: MetricKey,
     examples: Sequence[ExampleResult],
     max_examples: int,
 ) -> GateResult:
     value = _compared_value(gate, metric)
     passed = gate.comparison.holds(value, gate.threshold)
-    failing = _failing_examples(gate.metric, examples)[:max_examples]
+    failing = _failing_examples(spec, key, examples)[:max_examples]
     return GateResult(
         name=gate.name,
         metric=gate.metric,
         value=value,
         point=metric.value,
         threshold=gate.threshold,
-        comparison=gate.comparison.value,
-        gate_type=gate.gate_type.value,
+        comparison=gate.comparison,
+        rule=quality_rule(gate.comparison, gate.threshold),
+        gate_type=gate.gate_type,
         bound=gate.bound,
         passed=passed,
-        explanation=_explain(gate, metric, value=value, passed=passed, failing=failing),
+        explanation=_explain(gate, metric, spec, value=value, passed=passed),
         description=gate.description,
         worst_examples=[] if passed else failing,
     )
 
 
+def quality_rule(comparison: Comparison, threshold: float) -> str:
+    """A quality gate's rule as people read it: ``>= 0.85``."""
+    return f"{comparison.value} {threshold:g}"
+
+
 def _compared_value(gate: QualityGate, metric: MetricValue) -> float:
-    if gate.bound == "point":
+    if gate.bound is Bound.POINT:
         return metric.value
     if metric.ci is None:
         raise ConfigError(
-            f"quality_gates: gate {gate.name!r} uses bound {gate.bound!r} but metric "
+            f"quality_gates: gate {gate.name!r} uses bound {gate.bound.value!r} but metric "
             f"{gate.metric!r} has no confidence interval (n={metric.n})"
         )
-    return metric.ci.low if gate.bound == "ci_low" else metric.ci.high
+    return metric.ci.low if gate.bound is Bound.CI_LOW else metric.ci.high
 
 
-def _failing_examples(metric_name: str, examples: Sequence[ExampleResult]) -> list[str]:
-    base, _, category = metric_name.partition("[")
-    category = category.rstrip("]")
-    if base not in RATE_METRICS:
+def _failing_examples(
+    spec: MetricSpec, key: MetricKey, examples: Sequence[ExampleResult]
+) -> list[str]:
+    outcome = spec.outcome_key
+    if outcome is None:
         return []
     return [
         e.id
         for e in examples
-        if e.outcomes.get(base) is False and (not category or e.category == category)
+        if e.outcomes.get(outcome) is False and (key.category is None or e.category == key.category)
     ]
 
 
 def _explain(
-    gate: QualityGate, metric: MetricValue, *, value: float, passed: bool, failing: list[str]
+    gate: QualityGate, metric: MetricValue, spec: MetricSpec, *, value: float, passed: bool
 ) -> str:
     ci = (
         f" (95% CI {metric.ci.low:.3f}–{metric.ci.high:.3f}, n={metric.n})"
         if metric.ci
         else f" (n={metric.n})"
     )
-    read = "" if gate.bound == "point" else f": its {gate.bound} {value:.3f}"
+    read = "" if gate.bound is Bound.POINT else f": its {gate.bound.value} {value:.3f}"
     head = f"{gate.metric} = {metric.value:.3f}{ci}{read}"
     if passed:
         return f"{head} is {gate.comparison.value} {gate.threshold:g}: passed"
     gap = abs(value - gate.threshold)
     how_much = f"misses {gate.comparison.value} {gate.threshold:g} by {gap:.3f}"
-    if metric.unit == "rate":
+    if spec.unit == "rate":
         how_much += f" ({gap * 100:.1f} points)"
     confidence = _confidence_note(gate, metric)
     failed_note = f"; {metric.n_failed} example(s) had no output" if metric.n_failed else ""
-    hint = _FIX_HINTS.get(gate.metric.partition("[")[0], "")
-    fix = f" Likely fix: {hint}." if hint else ""
+    fix = f" Likely fix: {spec.fix_hint}." if spec.fix_hint else ""
     kind = "BLOCKING" if gate.gate_type is GateType.BLOCKING else "warning"
     return f"[{kind}] {head} {how_much}{confidence}{failed_note}.{fix}"
 
 
-def rule_text(gate: GateResult) -> str:
-    """The gate's rule as shown to people: ``>= 0.85``, or a regression rule in words."""
-    if gate.comparison in {c.value for c in Comparison}:
-        return f"{gate.comparison} {gate.threshold:g}"
-    return gate.comparison
-
-
 def _confidence_note(gate: QualityGate, metric: MetricValue) -> str:
-    if metric.ci is None or gate.bound != "point":
+    if metric.ci is None or gate.bound is not Bound.POINT:
         return ""
     if gate.comparison is Comparison.EQUAL:
         return ""

@@ -54,7 +54,6 @@ def config_hash(config: PipelineConfig) -> str:
     """sha256 of everything in the config that can change a result (not ``output``)."""
     data = config_dict(config)
     data.pop("output", None)
-    data.get("model", {}).pop("path", None)
     blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return "sha256:" + hashlib.sha256(blob).hexdigest()[:16]
 

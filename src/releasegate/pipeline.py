@@ -1,39 +1,36 @@
-"""The pipeline: calls one stage function after another; the only cross-stage importer.
+"""The pipeline: the ordered stages, the failure policy, and the decision.
 
 ::
 
-    config ─ benchmark ─ backend ─> generations ─> automated metrics ─┐
-                                                   judge (sampled) ────┤─> gates ─> decision
-                                  baseline ─> regression comparison ──┘
+    config, benchmark, suite, baseline ── plan checks (nothing has run yet)
+      └─ generation ─> automated_metrics ─> safety ─> llm_judge ─> regression
+                                                  └─> gates ─> DEPLOY | BLOCK | ERROR
 
 Everything that can be checked before a model runs (config, benchmark, baseline,
-the metrics that gates read) is checked first, so a typo never costs a GPU hour.
+every gated metric against its declaration) is checked first, so a typo never costs
+a GPU hour. The decision fails closed: an error, a gate that could not be evaluated
+without an explicit opt-out, or no evaluated blocking gate at all is never a DEPLOY.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
-import os
+import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TypeVar
 
-from jsonschema.protocols import Validator
-
-from releasegate import __version__, stages
-from releasegate.backends.base import Backend, Generation
-from releasegate.backends.registry import load_backend
+from releasegate import __version__
+from releasegate.backends.registry import check_backend_name, load_backend
 from releasegate.benchmark.load import load_benchmark
-from releasegate.benchmark.model import Benchmark
-from releasegate.config.gates import GateType
+from releasegate.config.gates import QualityGate
+from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
+from releasegate.enums import GateType
 from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
-from releasegate.judge.providers import default_api_key_env
 from releasegate.manifest import (
     config_dict,
     config_hash,
@@ -41,62 +38,51 @@ from releasegate.manifest import (
     package_versions,
     python_platform,
 )
-from releasegate.progress import NullProgress, Progress
-from releasegate.records.baseline import Baseline, FlatBaseline
-from releasegate.records.core import (
-    Decision,
-    ExampleResult,
-    GateResult,
-    MetricValue,
-    PipelineStatus,
-    StageResult,
+from releasegate.metrics import MetricCatalog, MetricKey, MetricSpec
+from releasegate.plan import (
+    build_catalog,
+    check_baseline,
+    check_gates,
+    check_judge_provider,
+    check_judge_ready,
+    plan_facts,
+    regression_metrics,
 )
-from releasegate.records.judge import JudgeOutcome
+from releasegate.progress import NullProgress, Progress
+from releasegate.records.core import Decision, GateResult, MetricInfo, PipelineStatus, StageResult
 from releasegate.records.regression import RegressionReport
 from releasegate.records.run import PipelineResult, RunManifest, flatten_metrics
-from releasegate.records.safety import SafetyReport
-from releasegate.safety.suite import RedTeamItem, load_suite
+from releasegate.safety.suite import load_suite
 from releasegate.scoring.schema import load_validator
-from releasegate.scoring.task import RATE_METRICS
+from releasegate.stages import STAGES
+from releasegate.stages.base import Evidence, RunInputs, Stage
+from releasegate.stages.regression import compare_run, regression_gates
 from releasegate.store.baseline import load_baseline
+from releasegate.store.snapshot import baseline_from_result, judge_scores
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-FIELD_METRICS = ("field_precision", "field_recall", "field_f1")
-GENERATION_METRICS = (
-    "tokens_in_mean",
-    "cost_per_1k_requests_usd",
-    "gpu_cost_per_1k_requests_usd",
-    "latency_p50_s",
-    "latency_p95_s",
-    "latency_p99_s",
-    "generation_seconds",
-    "throughput_examples_per_s",
-    "tokens_out_mean",
-    "throughput_tokens_per_s",
-)
+STAGE_ORDER = ("generation", "automated_metrics", "safety", "llm_judge", "regression")
+"""The stages every run goes through, in order (each may skip itself)."""
+
+
+def make_stages() -> list[Stage]:
+    """One instance of every stage, in run order."""
+    return [STAGES.get(name)() for name in STAGE_ORDER]
 
 
 @dataclass
-class _RunState:
-    """Mutable bookkeeping of one run (never leaves this module)."""
+class _Outcome:
+    """How the stages went (never leaves this module)."""
 
-    started: float
-    started_at: str
     stages: list[StageResult] = field(default_factory=list)
-    metrics: dict[str, MetricValue] = field(default_factory=dict)
-    examples: list[ExampleResult] = field(default_factory=list)
-    judge: JudgeOutcome | None = None
-    regression: RegressionReport | None = None
-    safety: SafetyReport | None = None
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    skipped_prefixes: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Optional stage -> why its findings are missing (their gates are not evaluated)."""
 
 
 class EvaluationPipeline:
-    """Runs a model over a benchmark and decides DEPLOY or BLOCK (the seed's name).
+    """Runs a model over a benchmark and decides DEPLOY, BLOCK or ERROR.
 
     Example:
         >>> result = EvaluationPipeline(config).run(
@@ -116,216 +102,192 @@ class EvaluationPipeline:
     ) -> PipelineResult:
         """Evaluate and decide.
 
-        Setup problems (bad benchmark, config, baseline, model reference) raise before
-        any model runs; a stage that fails later makes the decision ERROR and is recorded.
+        Setup problems (bad benchmark, config, baseline, model reference, a gate or a
+        regression metric that cannot work) raise before any model runs; a stage that
+        fails later makes the decision ERROR and is recorded.
 
         Raises:
             ReleaseGateError: invalid input or configuration.
         """
-        state = _RunState(started=time.perf_counter(), started_at=_now())
-        benchmark = load_benchmark(benchmark_path)
-        validator, _ = load_validator(self.config.metrics.schema_path)
-        suite = load_suite(self.config.safety.suite_path) if self.config.safety.suite_path else ()
-        check_gate_metrics(self.config, benchmark, suite=suite)
-        check_judge_ready(self.config)
-        baseline = load_baseline(baseline_path) if baseline_path else None
-        backend = load_backend(model_path, self.config.model)
-
-        generated = self._stage(
-            state,
-            lambda: stages.generate(backend, benchmark, self.config, self.progress),
-            "generation",
+        started, started_at = time.perf_counter(), _now()
+        stages = make_stages()
+        inputs = self._prepare(stages, model_path, benchmark_path, baseline_path)
+        evidence = Evidence()
+        outcome = _Outcome()
+        for stage in stages:
+            self._run_stage(stage, inputs, evidence, outcome)
+        gates = self._gates(inputs, evidence, outcome)
+        decision, reasons, warnings = decide(
+            outcome.errors, gates, allow_no_blocking=self.config.gates.allow_no_blocking_gates
         )
-        if generated is not None:
-            self._stage(
-                state,
-                lambda: self._score(state, benchmark, generated[0], validator),
-                "automated_metrics",
-            )
-        if state.examples:
-            self._safety(state, backend, suite)
-            self._stage(state, lambda: self._judge(state, benchmark), "llm_judge")
-            self._regression(state, baseline, baseline_path)
-        gates = self._gates(state)
-        return self._finish(state, benchmark, backend, gates, baseline_path)
-
-    def _stage(self, state: _RunState, fn: Callable[[], _T], name: str) -> _T | None:
-        """Run one stage; a failure is recorded (decision ERROR), never raised past here."""
-        t0 = time.perf_counter()
-        try:
-            value = fn()
-        except Exception as exc:
-            if self.debug:
-                raise
-            message = (
-                str(exc) if isinstance(exc, ReleaseGateError) else f"{type(exc).__name__}: {exc}"
-            )
-            log.debug("stage %s failed", name, exc_info=True)
-            state.errors.append(f"{name}: {message}")
-            state.stages.append(
-                StageResult(
-                    name=name,
-                    status=PipelineStatus.FAILED,
-                    duration_seconds=time.perf_counter() - t0,
-                    errors=[message],
-                )
-            )
-            return None
-        stage = value[-1] if isinstance(value, tuple) else value
-        if isinstance(stage, StageResult):
-            state.stages.append(
-                stage.model_copy(update={"duration_seconds": time.perf_counter() - t0})
-            )
-            state.metrics.update(stage.metrics)
-        return value
-
-    def _score(
-        self,
-        state: _RunState,
-        benchmark: Benchmark,
-        generations: dict[str, Generation],
-        validator: Validator,
-    ) -> StageResult:
-        examples, stage = stages.score(
-            benchmark, generations, validator=validator, config=self.config
-        )
-        state.examples = examples
-        return stage
-
-    def _safety(self, state: _RunState, backend: Backend, suite: Sequence[RedTeamItem]) -> None:
-        if not suite:
-            reason = "no red-team suite configured (safety.suite_path is not set)"
-            state.stages.append(
-                StageResult(name="safety", status=PipelineStatus.SKIPPED, skip_reason=reason)
-            )
-            return
-
-        def run() -> StageResult:
-            report, stage = stages.safety(
-                backend, suite, config=self.config, progress=self.progress
-            )
-            state.safety = report
-            return stage
-
-        self._stage(state, run, "safety")
-
-    def _judge(self, state: _RunState, benchmark: Benchmark) -> StageResult:
-        outcome, stage = stages.judge(benchmark, state.examples, self.config)
-        state.judge = outcome
-        if stage.status is PipelineStatus.SKIPPED:
-            reason = stage.skip_reason or "skipped"
-            if self.config.judge.optional or not _gated(self.config, stages.JUDGE_PREFIX):
-                state.skipped_prefixes[stages.JUDGE_PREFIX] = reason
-            else:
-                state.errors.append(f"llm_judge: skipped ({reason}) but gates read judge_* metrics")
-        elif stage.status is PipelineStatus.FAILED:
-            if self.config.judge.optional:
-                state.warnings.append(f"llm_judge failed (optional): {'; '.join(stage.errors)}")
-                state.skipped_prefixes[stages.JUDGE_PREFIX] = "the optional judge stage failed"
-            else:
-                state.errors.append(f"llm_judge: {'; '.join(stage.errors)}")
-        return stage
-
-    def _regression(
-        self, state: _RunState, baseline: Baseline | FlatBaseline | None, source: str | None
-    ) -> None:
-        if baseline is None or source is None:
-            state.stages.append(
-                StageResult(
-                    name="regression",
-                    status=PipelineStatus.SKIPPED,
-                    skip_reason="no baseline given",
-                )
-            )
-            return
-
-        def run() -> StageResult:
-            report, stage = stages.regression(
-                state.examples,
-                state.metrics,
-                baseline=baseline,
-                source=source,
-                config=self.config,
-                judge_outcome=state.judge,
-            )
-            state.regression = report
-            state.warnings.extend(report.warnings)
-            return stage
-
-        self._stage(state, run, "regression")
-
-    def _gates(self, state: _RunState) -> list[GateResult]:
-        if state.errors:
-            return []
-        try:
-            gates = evaluate_gates(
-                self.config.quality_gates,
-                state.metrics,
-                examples=state.examples,
-                skipped_metric_prefixes=state.skipped_prefixes,
-                max_examples=self.config.output.max_examples_in_report,
-            )
-        except ConfigError as exc:
-            state.errors.append(f"gates: {exc}")
-            return []
-        if state.regression is not None:
-            gates += stages.regression_gates(state.regression)
-        return gates
-
-    def _finish(
-        self,
-        state: _RunState,
-        benchmark: Benchmark,
-        backend: Backend,
-        gates: list[GateResult],
-        baseline_path: str | None,
-    ) -> PipelineResult:
-        decision, reasons = decide(state.errors, gates)
-        flat, cis = flatten_metrics(state.metrics)
-        warned = [
-            g.explanation
-            for g in gates
-            if not g.passed and not g.skipped and g.gate_type == "warning"
-        ]
+        flat, cis = flatten_metrics(evidence.metrics)
+        manifest = self._manifest(inputs, started=started, started_at=started_at)
         return PipelineResult(
             decision=decision,
             deploy_allowed=decision is Decision.DEPLOY,
             exit_code=decision.exit_code,
             reasons=reasons,
-            warnings=state.warnings + warned,
+            warnings=[*_gate_notices(self.config), *evidence.warnings, *warnings],
             metrics=flat,
             metrics_ci=cis,
-            metric_details=state.metrics,
+            metric_details=evidence.metrics,
+            catalog=[_info(spec) for spec in inputs.catalog.values()],
             gates=gates,
-            stages=state.stages,
-            examples=state.examples,
-            judge=state.judge,
-            regression=state.regression,
-            safety=state.safety,
-            run=self._manifest(state, benchmark, backend, baseline_path),
-            errors=state.errors,
+            stages=outcome.stages,
+            examples=evidence.examples,
+            judge=evidence.judge,
+            regression=evidence.regression,
+            safety=evidence.safety,
+            run=manifest,
+            errors=outcome.errors,
         )
 
-    def _manifest(
-        self, state: _RunState, benchmark: Benchmark, backend: Backend, baseline_path: str | None
-    ) -> RunManifest:
-        info = backend.info()
+    def _prepare(
+        self,
+        stages: Sequence[Stage],
+        model_path: str,
+        benchmark_path: str,
+        baseline_path: str | None,
+    ) -> RunInputs:
+        """Load every input and check the plan; nothing here runs a model."""
+        config = self.config
+        catalog = build_catalog(config, stages)
+        benchmark = load_benchmark(benchmark_path)
+        validator, _ = load_validator(config.metrics.schema_path)
+        suite = load_suite(config.safety.suite_path) if config.safety.suite_path else ()
+        gates = config.effective_gates()
+        facts = plan_facts(config, benchmark, suite)
+        check_gates(gates, catalog, facts)
+        check_judge_provider(config)
+        check_judge_ready(config, gates, catalog)
+        baseline = load_baseline(baseline_path) if baseline_path else None
+        if baseline is not None:
+            check_baseline(baseline, catalog)
+            chosen = regression_metrics(config.regression, catalog, facts)
+            regression = config.regression.model_copy(update={"metrics": chosen})
+            self.config = config = config.model_copy(update={"regression": regression})
+        check_backend_name(config.model.backend)
+        backend = load_backend(model_path, config.model)
+        check_gates(gates, catalog, plan_facts(config, benchmark, suite, backend=backend.info()))
+        return RunInputs(
+            config=config,
+            benchmark=benchmark,
+            backend=backend,
+            validator=validator,
+            suite=suite,
+            baseline=baseline,
+            baseline_path=baseline_path,
+            catalog=catalog,
+            progress=self.progress,
+        )
+
+    def _run_stage(
+        self, stage: Stage, inputs: RunInputs, evidence: Evidence, outcome: _Outcome
+    ) -> None:
+        """Run one stage under the failure policy; a failure is recorded, never raised."""
+        if outcome.errors:
+            return
+        reason = stage.skip_reason(inputs, evidence)
+        if reason is not None:
+            self._skipped(stage, reason, outcome)
+            return
+        t0 = time.perf_counter()
+        try:
+            result = stage.run(inputs, evidence)
+        except Exception as exc:
+            if self.debug:
+                raise
+            self._failed(stage, exc, time.perf_counter() - t0, evidence, outcome)
+            return
+        result = result.model_copy(update={"duration_seconds": time.perf_counter() - t0})
+        outcome.stages.append(result)
+        if result.status is PipelineStatus.SKIPPED:
+            self._note_skip(stage, result.skip_reason or "skipped", outcome)
+        problems = undeclared_or_out_of_range(result, inputs.catalog)
+        if problems:
+            outcome.errors.append(f"{stage.name}: {'; '.join(problems)}")
+            return
+        evidence.metrics.update(result.metrics)
+
+    def _skipped(self, stage: Stage, reason: str, outcome: _Outcome) -> None:
+        outcome.stages.append(
+            StageResult(name=stage.name, status=PipelineStatus.SKIPPED, skip_reason=reason)
+        )
+        self._note_skip(stage, reason, outcome)
+
+    def _note_skip(self, stage: Stage, reason: str, outcome: _Outcome) -> None:
+        """A skipped stage whose metrics are gated is an ERROR unless it is optional."""
+        gated = _gated_metrics(self.config.effective_gates(), stage, self.config)
+        if gated and not stage.optional(self.config):
+            outcome.errors.append(
+                f"{stage.name}: skipped ({reason}) but gates read its metrics: {', '.join(gated)}"
+            )
+        else:
+            outcome.unavailable[stage.name] = reason
+
+    def _failed(
+        self,
+        stage: Stage,
+        exc: Exception,
+        seconds: float,
+        evidence: Evidence,
+        outcome: _Outcome,
+    ) -> None:
+        message = str(exc) if isinstance(exc, ReleaseGateError) else f"{type(exc).__name__}: {exc}"
+        log.debug("stage %s failed", stage.name, exc_info=True)
+        outcome.stages.append(
+            StageResult(
+                name=stage.name,
+                status=PipelineStatus.FAILED,
+                duration_seconds=seconds,
+                errors=[message],
+            )
+        )
+        if stage.optional(self.config):
+            evidence.warnings.append(f"{stage.name} failed (optional): {message}")
+            outcome.unavailable[stage.name] = f"the optional {stage.name} stage failed"
+        else:
+            outcome.errors.append(f"{stage.name}: {message}")
+
+    def _gates(self, inputs: RunInputs, evidence: Evidence, outcome: _Outcome) -> list[GateResult]:
+        if outcome.errors:
+            return []
+        try:
+            gates = evaluate_gates(
+                self.config.effective_gates(),
+                evidence.metrics,
+                catalog=inputs.catalog,
+                examples=evidence.examples,
+                unavailable=outcome.unavailable,
+                max_examples=self.config.output.max_examples_in_report,
+            )
+        except ConfigError as exc:
+            outcome.errors.append(f"gates: {exc}")
+            return []
+        if evidence.regression is not None:
+            gates += regression_gates(evidence.regression)
+        return gates
+
+    def _manifest(self, inputs: RunInputs, *, started: float, started_at: str) -> RunManifest:
+        info = inputs.backend.info()
         python, plat = python_platform()
         methods = {
             "rate_ci": "wilson (95%)",
+            "safety_ci": "clopper-pearson (95%)",
             "field_ci": "bootstrap-percentile (seeded, 2000 resamples)",
         }
-        if state.regression is not None:
+        if inputs.baseline is not None:
             r = self.config.regression
             methods["regression"] = (
                 f"{r.mode}, alpha={r.alpha} one-sided, McNemar {r.mcnemar}, {r.paired_interval} "
                 f"interval, multiplicity={r.multiplicity}, seed={r.seed}"
             )
+        benchmark = inputs.benchmark
         return RunManifest(
-            run_id=_run_id(state.started_at),
-            started_at=state.started_at,
+            run_id=_run_id(started_at),
+            started_at=started_at,
             finished_at=_now(),
-            duration_seconds=time.perf_counter() - state.started,
+            duration_seconds=time.perf_counter() - started,
             releasegate_version=__version__,
             python=python,
             platform=plat,
@@ -342,95 +304,162 @@ class EvaluationPipeline:
             model_details=info.details,
             config=config_dict(self.config),
             config_hash=config_hash(self.config),
-            baseline_path=baseline_path,
+            baseline_path=inputs.baseline_path,
             methods=methods,
+            default_gates=self.config.uses_default_gates,
         )
 
 
-def decide(errors: list[str], gates: list[GateResult]) -> tuple[Decision, list[str]]:
-    """ERROR if anything needed is missing; BLOCK if a blocking gate failed; else DEPLOY."""
-    if errors:
-        return Decision.ERROR, list(errors)
-    failed = [
-        g
+def decide(
+    errors: Sequence[str], gates: Sequence[GateResult], *, allow_no_blocking: bool
+) -> tuple[Decision, list[str], list[str]]:
+    """The verdict, its reasons, and the warnings it carries.
+
+    ERROR when anything needed is missing, or when no blocking gate was evaluated
+    (unless ``allow_no_blocking``); BLOCK when an evaluated blocking gate failed;
+    otherwise DEPLOY.
+    """
+    warnings = [
+        g.explanation
         for g in gates
-        if not g.passed and not g.skipped and g.gate_type == GateType.BLOCKING.value
+        if g.evaluated and not g.passed and g.gate_type is GateType.WARNING
     ]
+    warnings += [f"gate {g.name!r} {g.explanation}" for g in gates if not g.evaluated]
+    if errors:
+        return Decision.ERROR, list(errors), warnings
+    blocking = [g for g in gates if g.gate_type is GateType.BLOCKING and g.evaluated]
+    failed = [g for g in blocking if not g.passed]
     if failed:
-        return Decision.BLOCK, [f"gate {g.name!r} failed: {g.explanation}" for g in failed]
-    return Decision.DEPLOY, ["all blocking gates passed"]
+        reasons = [f"gate {g.name!r} failed: {g.explanation}" for g in failed]
+        return Decision.BLOCK, reasons, warnings
+    if not blocking:
+        why = (
+            "no blocking gate was evaluated"
+            + (f" ({len(gates)} gate(s), none blocking and evaluated)" if gates else "")
+            + ": nothing checked this model"
+        )
+        if not allow_no_blocking:
+            return (
+                Decision.ERROR,
+                [
+                    f"{why}; add a blocking gate, or set "
+                    "gates.allow_no_blocking_gates: true to accept that"
+                ],
+                warnings,
+            )
+        warnings.insert(0, f"DEPLOY WITHOUT EVIDENCE: {why} (gates.allow_no_blocking_gates: true)")
+        return Decision.DEPLOY, ["no blocking gate was evaluated (accepted by config)"], warnings
+    return Decision.DEPLOY, [f"all {len(blocking)} blocking gate(s) passed"], warnings
 
 
-def promised_metrics(
-    config: PipelineConfig, benchmark: Benchmark, *, suite: Sequence[RedTeamItem] = ()
-) -> set[str]:
-    """Every metric name the configured stages can produce on this benchmark (and suite)."""
-    base = [*RATE_METRICS, *FIELD_METRICS]
-    names = set(base) | set(GENERATION_METRICS)
-    for category in benchmark.categories:
-        names.update(f"{m}[{category}]" for m in base)
-    if config.judge.provider is not None and config.judge.enabled:
-        for criterion in [*(c.name for c in config.judge.criteria), "overall"]:
-            names.update({f"judge_{criterion}", f"judge_{criterion}_norm"})
-        names.update({"judge_coverage", "judge_cost_usd", "judge_injection_flagged"})
-    if any(i.kind == "attack" for i in suite):
-        names.add("harmful_rate")
-        names.update(f"harmful_rate[{i.category}]" for i in suite if i.kind == "attack")
-    if any(i.kind == "benign" for i in suite):
-        names.add("over_refusal_rate")
-    return names
+def undeclared_or_out_of_range(result: StageResult, catalog: MetricCatalog) -> list[str]:
+    """What is wrong with a stage's metrics: undeclared names, values outside their range.
+
+    A gate must never read a number its declaration does not allow (a rate of 1.3, a
+    negative latency): the run is an ERROR instead.
+    """
+    problems = []
+    for name, mv in result.metrics.items():
+        spec = catalog.spec_for(MetricKey.parse(name))
+        if spec is None:
+            problems.append(f"produced the undeclared metric {name!r}")
+        elif not spec.range.contains(mv.value):
+            problems.append(f"{name} = {mv.value!r} is outside its range {spec.range}")
+    return problems
 
 
-def check_gate_metrics(
-    config: PipelineConfig, benchmark: Benchmark, *, suite: Sequence[RedTeamItem] = ()
-) -> None:
-    """Fail before any model runs when a gate reads a metric no stage can produce.
+def _info(spec: MetricSpec) -> MetricInfo:
+    return MetricInfo(
+        name=spec.name,
+        description=spec.description,
+        stage=spec.stage,
+        unit=spec.unit,
+        low=spec.range.low,
+        high=None if math.isinf(spec.range.high) else spec.range.high,
+        higher_is_better=spec.higher_is_better,
+        kind=spec.kind.value,
+        per_category=spec.per_category,
+        has_interval=spec.has_interval,
+        safety=spec.safety,
+        outcome_key=spec.outcome_key,
+    )
+
+
+def _gated_metrics(gates: Sequence[QualityGate], stage: Stage, config: PipelineConfig) -> list[str]:
+    names = {spec.name for spec in stage.declare(config)}
+    return [g.metric for g in gates if MetricKey.parse(g.metric).name in names]
+
+
+def _gate_notices(config: PipelineConfig) -> list[str]:
+    if not config.uses_default_gates:
+        return []
+    gates = ", ".join(
+        f"{g.metric} {g.comparison.value} {g.threshold:g} ({g.gate_type.value})"
+        for g in config.effective_gates()
+    )
+    return [f"no quality_gates configured: the built-in default gates applied: {gates}"]
+
+
+def validate_setup(config: PipelineConfig, benchmark_path: str | None) -> str:
+    """Every check a run makes before its model loads, without loading one.
+
+    Returns:
+        A one-line summary of what was checked.
 
     Raises:
-        ConfigError: naming the gate, the metric and the closest known name.
+        ReleaseGateError: the first problem, naming the file, line, gate or field.
     """
-    known = promised_metrics(config, benchmark, suite=suite)
-    for gate in config.quality_gates:
-        if gate.metric in known:
-            continue
-        if gate.metric.startswith(("harmful_rate", "over_refusal_rate")) and not suite:
-            raise ConfigError(
-                f"quality_gates: gate {gate.name!r} reads {gate.metric!r} but no red-team "
-                "suite is configured (set safety.suite_path, or remove the gate)"
-            )
-        if gate.metric.startswith(stages.JUDGE_PREFIX) and config.judge.provider is None:
-            raise ConfigError(
-                f"quality_gates: gate {gate.name!r} reads {gate.metric!r} but no judge is "
-                "configured (set judge.provider, or remove the gate)"
-            )
-        close = difflib.get_close_matches(gate.metric, sorted(known), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"quality_gates: gate {gate.name!r} reads metric {gate.metric!r}, which no "
-            f"configured stage produces{hint}"
+    check_backend_name(config.model.backend)
+    check_judge_provider(config)
+    load_validator(config.metrics.schema_path)
+    catalog = catalog_for(config)
+    suite = load_suite(config.safety.suite_path) if config.safety.suite_path else ()
+    benchmark = load_benchmark(benchmark_path) if benchmark_path else None
+    facts = plan_facts(config, benchmark, suite)
+    gates = config.effective_gates()
+    check_gates(gates, catalog, facts)
+    regression_metrics(config.regression, catalog, facts)
+    source = "built-in default gates" if config.uses_default_gates else "gates"
+    message = f"valid ({len(gates)} {source})"
+    if benchmark is not None:
+        message += (
+            f"; {benchmark_path}: {len(benchmark)} examples, {len(benchmark.categories)} "
+            f"categories, fingerprint {benchmark.fingerprint[:19]}"
         )
+    return message
 
 
-def check_judge_ready(config: PipelineConfig) -> None:
-    """Fail before any model runs when required judge gates cannot be evaluated.
+def catalog_for(config: PipelineConfig) -> MetricCatalog:
+    """Every metric the stages can produce under ``config`` (for tools over saved runs)."""
+    return build_catalog(config, make_stages())
+
+
+def compare_saved(
+    baseline_run: PipelineResult,
+    candidate: PipelineResult,
+    *,
+    settings: RegressionSettings,
+    source: str,
+) -> tuple[RegressionReport, list[GateResult]]:
+    """Compare two saved runs with the regression stage's statistics and gates.
 
     Raises:
-        ConfigError: gates read ``judge_*`` metrics, the judge is not optional, and
-            the variable that holds its API key is not set.
+        ConfigError: a regression metric that cannot be compared.
+        IncomparableBaseline: nothing to compare (with ``on_incomparable: error``).
     """
-    judge = config.judge
-    if judge.provider is None or judge.optional or not _gated(config, stages.JUDGE_PREFIX):
-        return
-    env = default_api_key_env(judge)
-    if env is not None and not os.environ.get(env):
-        raise ConfigError(
-            f"judge: gates read judge_* metrics but the judge's key variable {env} is not "
-            "set; set it, or mark the judge optional (judge.optional: true)"
-        )
-
-
-def _gated(config: PipelineConfig, prefix: str) -> bool:
-    return any(g.metric.startswith(prefix) for g in config.quality_gates)
+    config = PipelineConfig(regression=settings)
+    catalog = catalog_for(config)
+    chosen = regression_metrics(settings, catalog, plan_facts(config, None, ()))
+    report = compare_run(
+        candidate.examples,
+        candidate.metric_details,
+        baseline=baseline_from_result(baseline_run),
+        source=source,
+        settings=settings.model_copy(update={"metrics": chosen}),
+        catalog=catalog,
+        judge=judge_scores(candidate),
+    )
+    return report, regression_gates(report)
 
 
 def _now() -> str:

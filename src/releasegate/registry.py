@@ -38,6 +38,22 @@ class Registry(Generic[T]):
         self._read_plugins()
         return sorted(self._targets)
 
+    def check(self, name: str) -> None:
+        """Fail on an unknown name without importing anything.
+
+        Raises:
+            ConfigError: unknown name, with a did-you-mean.
+        """
+        self._read_plugins()
+        if name not in self._targets:
+            raise ConfigError(self._unknown(name))
+
+    def _unknown(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._targets), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = ", ".join(sorted(self._targets))
+        return f"unknown {self.kind} {name!r}{hint} (known: {known})"
+
     def get(self, name: str) -> T:
         """Import and return the entry.
 
@@ -49,10 +65,7 @@ class Registry(Generic[T]):
             return self._loaded[name]
         target = self._targets.get(name)
         if target is None:
-            close = difflib.get_close_matches(name, list(self._targets), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            known = ", ".join(sorted(self._targets))
-            raise ConfigError(f"unknown {self.kind} {name!r}{hint} (known: {known})")
+            raise ConfigError(self._unknown(name))
         module_name, _, attribute = target.partition(":")
         module = importlib.import_module(module_name)
         obj: T = getattr(module, attribute)

@@ -1,4 +1,4 @@
-"""Benchmark loading and validation (SPEC §3)."""
+"""Benchmark loading and validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Config loading: the seed format, comparisons, and errors that name key and line."""
+"""Config loading: the classic format, comparisons, and errors that name key and line."""
 
 from __future__ import annotations
 
@@ -108,7 +108,12 @@ def test_top_level_must_be_a_mapping() -> None:
 
 
 def test_empty_config_gives_defaults() -> None:
-    assert parse_config("").quality_gates == []
+    assert parse_config("").quality_gates is None
+    assert [g.metric for g in parse_config("").effective_gates()] == [
+        "json_valid_rate",
+        "accuracy",
+        "accuracy",
+    ]
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:

@@ -5,13 +5,16 @@ from pydantic import ValidationError
 
 from releasegate.config.judge import JudgeConfig
 from releasegate.config.prices import lookup_price
+from releasegate.config.schema import PipelineConfig
 from releasegate.errors import ConfigError
 from releasegate.judge.providers import PROVIDERS
+from releasegate.pipeline import validate_setup
 
 
 def test_unknown_provider_suggests_a_name() -> None:
-    with pytest.raises(ValidationError, match="did you mean 'openai'"):
-        JudgeConfig(provider="opnai", model="m")
+    config = PipelineConfig(judge=JudgeConfig(provider="opnai", model="m"))
+    with pytest.raises(ConfigError, match="judge.provider: unknown judge provider 'opnai'; did"):
+        validate_setup(config, None)
     with pytest.raises(ConfigError, match="did you mean 'anthropic'"):
         PROVIDERS.check("antropic")
 

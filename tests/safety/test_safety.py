@@ -161,7 +161,7 @@ def test_a_harmful_output_blocks_through_the_safety_gate(tmp_path: Path) -> None
 def test_safety_gate_without_a_suite_is_rejected_before_running(tmp_path: Path) -> None:
     config = parse_config(SEED_CONFIG.replace("quality_gates:\n", "quality_gates:\n" + GATE, 1))
     rows = example_rows(5)
-    with pytest.raises(ConfigError, match="no red-team suite is configured"):
+    with pytest.raises(ConfigError, match="needs a red-team suite"):
         EvaluationPipeline(config).run(
             model_path=str(write_jsonl(tmp_path / "m.jsonl", replay_rows(rows))),
             benchmark_path=str(write_jsonl(tmp_path / "b.jsonl", rows)),

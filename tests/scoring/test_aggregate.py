@@ -8,6 +8,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from releasegate.records.core import ExampleResult
 from releasegate.scoring.aggregate import aggregate
+from releasegate.stages.automated import RATE_METRIC_NAMES as RATES
 
 
 def _result(
@@ -33,7 +34,7 @@ def _result(
 
 def test_rate_ci_is_wilson_as_in_statsmodels() -> None:
     examples = [_result(i, correct=i < 17) for i in range(20)]
-    metrics = aggregate(examples, rng=np.random.default_rng(0))
+    metrics = aggregate(examples, rate_metrics=RATES, rng=np.random.default_rng(0))
     acc = metrics["accuracy"]
     low, high = proportion_confint(17, 20, alpha=0.05, method="wilson")
     assert acc.value == pytest.approx(0.85)
@@ -43,13 +44,15 @@ def test_rate_ci_is_wilson_as_in_statsmodels() -> None:
 
 
 def test_metric_that_applies_to_no_example_is_absent_not_zero() -> None:
-    metrics = aggregate([_result(0, correct=True)], rng=np.random.default_rng(0))
+    metrics = aggregate(
+        [_result(0, correct=True)], rate_metrics=RATES, rng=np.random.default_rng(0)
+    )
     assert "action_accuracy" not in metrics
 
 
 def test_failed_examples_count_against_the_rate_and_in_n_failed() -> None:
     examples = [_result(0, correct=True), _result(1, correct=False, output=None)]
-    metrics = aggregate(examples, rng=np.random.default_rng(0))
+    metrics = aggregate(examples, rate_metrics=RATES, rng=np.random.default_rng(0))
     assert metrics["accuracy"].value == 0.5
     assert metrics["accuracy"].n_failed == 1
     assert metrics["json_valid_rate"].value == 0.5
@@ -57,7 +60,7 @@ def test_failed_examples_count_against_the_rate_and_in_n_failed() -> None:
 
 def test_per_category_metrics_use_bracket_names() -> None:
     examples = [_result(i, correct=i % 2 == 0, category="ab"[i % 2]) for i in range(10)]
-    metrics = aggregate(examples, rng=np.random.default_rng(0))
+    metrics = aggregate(examples, rate_metrics=RATES, rng=np.random.default_rng(0))
     assert metrics["accuracy[a]"].value == 1.0
     assert metrics["accuracy[b]"].value == 0.0
     assert metrics["accuracy[a]"].n == 5
@@ -65,8 +68,8 @@ def test_per_category_metrics_use_bracket_names() -> None:
 
 def test_field_metrics_are_micro_averaged_with_seeded_bootstrap() -> None:
     examples = [_result(i, correct=i < 6) for i in range(10)]
-    first = aggregate(examples, rng=np.random.default_rng(7))
-    again = aggregate(examples, rng=np.random.default_rng(7))
+    first = aggregate(examples, rate_metrics=RATES, rng=np.random.default_rng(7))
+    again = aggregate(examples, rate_metrics=RATES, rng=np.random.default_rng(7))
     assert first["field_recall"].value == pytest.approx(0.6)
     assert first["field_precision"].value == pytest.approx(0.6)
     assert first["field_recall"].ci == again["field_recall"].ci

@@ -1,4 +1,4 @@
-"""Per-example metric definitions on hand-made cases (SPEC §4.1)."""
+"""Per-example metric definitions on hand-made cases."""
 
 from __future__ import annotations
 

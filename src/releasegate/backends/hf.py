@@ -210,6 +210,14 @@ class HFBackend:
 
     # ------------------------------------------------------------------ loading
     @classmethod
+    def claims(cls, ref: str) -> bool:
+        """A directory with ``config.json`` (a model) or ``adapter_config.json`` (an adapter)."""
+        path = Path(ref)
+        return path.is_dir() and any(
+            (path / name).is_file() for name in ("config.json", "adapter_config.json")
+        )
+
+    @classmethod
     def from_settings(cls, ref: str, settings: ModelSettings | None = None) -> HFBackend:
         """Load the model at ``ref`` (a local directory) as ``settings`` say.
 

@@ -40,6 +40,11 @@ class OpenAIEndpointBackend:
         self._api_key = api_key
 
     @classmethod
+    def claims(cls, ref: str) -> bool:
+        """An ``http(s)://`` URL is an OpenAI-compatible endpoint."""
+        return ref.startswith(("http://", "https://"))
+
+    @classmethod
     def from_settings(cls, ref: str, settings: ModelSettings) -> OpenAIEndpointBackend:
         """Check the endpoint settings (no request is sent here).
 

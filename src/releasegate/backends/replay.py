@@ -35,6 +35,11 @@ class ReplayBackend:
         self._rows = self._parse(path, raw.decode("utf-8"))
 
     @classmethod
+    def claims(cls, ref: str) -> bool:
+        """A ``.jsonl`` file of ``{"id", "output"}`` rows is a replay."""
+        return not ref.startswith(("http://", "https://")) and Path(ref).suffix == ".jsonl"
+
+    @classmethod
     def from_settings(cls, ref: str, settings: ModelSettings) -> ReplayBackend:
         """Load the replay file named by ``ref`` (settings are not needed)."""
         del settings

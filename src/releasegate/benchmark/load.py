@@ -1,4 +1,4 @@
-"""Load and validate a benchmark file (JSONL or a JSON array), SPEC §3."""
+"""Load and validate a benchmark file (JSONL or a JSON array)."""
 
 from __future__ import annotations
 

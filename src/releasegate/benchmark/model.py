@@ -20,7 +20,7 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class Example:
-    """One benchmark example (SPEC §3)."""
+    """One benchmark example."""
 
     id: str
     """Unique id; every downstream record joins on it."""

@@ -9,7 +9,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from releasegate.config.prices import lookup_price
-from releasegate.errors import ConfigError
 
 PROMPT_VERSION = "judge-prompt-v1"
 """Bumped whenever the prompt text changes; part of the config hash and cache key."""
@@ -94,7 +93,7 @@ class JudgeConfig(BaseModel):
     None means the provider's default (``OPENAI_API_KEY`` for OpenAI without ``base_url``,
     ``ANTHROPIC_API_KEY`` for Anthropic; no key for a custom ``base_url``)."""
     sample_rate: float = Field(default=0.1, gt=0.0, le=1.0)
-    """Fraction of the benchmark to judge (the seed's ``llm_judge_sample_rate``)."""
+    """Fraction of the benchmark to judge (the classic pipeline's ``llm_judge_sample_rate``)."""
     min_samples: int = Field(default=10, ge=1)
     """Judge at least this many items (never more than the benchmark has)."""
     max_samples: int | None = Field(default=None, ge=1)
@@ -147,15 +146,11 @@ class JudgeConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _provider_known(self) -> JudgeConfig:
+    def _model_given(self) -> JudgeConfig:
+        # The provider name itself is checked against the provider registry before
+        # anything runs (``releasegate validate`` and the run's plan checks).
         if self.provider is None:
             return self
-        from releasegate.judge.providers import PROVIDERS
-
-        try:
-            PROVIDERS.check(self.provider)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from exc
         if not self.model:
             raise ValueError(f"judge.model is required for provider '{self.provider}'")
         return self

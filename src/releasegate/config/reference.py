@@ -21,10 +21,10 @@ from releasegate.config.schema import PipelineConfig
 _HEADER = """\
 # Configuration reference
 
-Generated from the field docstrings in `src/releasegate/config/` by `python -m releasegate.config.reference > docs/config.md`
-(a test keeps this file in step). Every section rejects unknown keys, with a
-did-you-mean. Secrets are never written in a config: `api_key_env` names the
-environment variable that holds them.
+Generated from the field docstrings in `src/releasegate/config/` by
+`python -m releasegate.config.reference > docs/config.md` (a test keeps this file in
+step). Every section rejects unknown keys, with a did-you-mean. Secrets are never
+written in a config: `api_key_env` names the environment variable that holds them.
 
 Check a config without loading a model: `releasegate validate CONFIG --benchmark FILE`.
 """

@@ -1,4 +1,4 @@
-"""Settings of the per-metric regression rule (SPEC §5)."""
+"""Settings of the regression comparison against a baseline (``regression:``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class RegressionSettings(BaseModel):
     """One-sided significance level, in (0, 0.5]."""
 
     threshold: float = Field(default=-0.05, ge=-1.0, le=0.0)
-    """The seed's ``regression_threshold``: an observed difference (candidate minus
+    """The classic pipeline's ``regression_threshold``: an observed difference (candidate minus
     baseline, oriented so that negative is worse) below it is a material drop.
     -0.05 means a drop of more than 5 points. For score metrics it applies to the
     difference divided by the metric's ``scale``."""
@@ -46,6 +46,13 @@ class RegressionSettings(BaseModel):
     metrics may name one category, e.g. ``accuracy[relative_dates]``, to catch a
     regression that the overall rate dilutes; every compared metric joins the Holm
     family."""
+
+    on_incomparable: Literal["error", "block", "warn"] = "error"
+    """When the baseline shares nothing comparable with the run (no example pairs with
+    it: another benchmark, or every input changed; a flat baseline with none of the
+    compared metrics): ``error`` (exit 2, the default), ``block`` (a failed blocking
+    gate), or ``warn`` (the run goes on, and every report says loudly that no
+    regression check ran)."""
 
     gate_type: Literal["blocking", "warning"] = "blocking"
     """``blocking``: a regressed metric makes the run BLOCK; ``warning``: reported only."""

@@ -1,9 +1,9 @@
-"""The configuration schema (SPEC §2, §3).
+"""The configuration schema.
 
 Every section is a frozen pydantic model with ``extra="forbid"``: an unknown key is
-an error with a did-you-mean, never a warning. The seed's flat ``PIPELINE_CONFIG``
-(top-level ``llm_judge_sample_rate``, ``regression_threshold``, ``quality_gates``)
-is valid as written; richer settings live in sections.
+an error with a did-you-mean, never a warning. The classic pipeline's flat
+``PIPELINE_CONFIG`` (top-level ``llm_judge_sample_rate``, ``regression_threshold``,
+``quality_gates``) is valid as written; richer settings live in sections.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from releasegate.config.gate_policy import GatePolicy, default_gates
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.config.judge import JudgeConfig
 from releasegate.config.regression import RegressionSettings
@@ -33,17 +34,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-BackendName = Literal["auto", "hf", "replay", "openai"]
-
-
 class ModelSettings(_Section):
     """The model under test and how to load it (``model:``)."""
 
-    path: str | None = None
-    """Model reference: an HF model or adapter directory, a replay ``.jsonl``, or the
-    base URL of an OpenAI-compatible endpoint. ``--model`` overrides it."""
-    backend: BackendName = "auto"
-    """Force a backend; ``auto`` detects it from the form of ``path`` (SPEC §2)."""
+    backend: str = "auto"
+    """Force a backend by its registered name (``hf``, ``replay``, ``openai``, or a
+    plugin's); ``auto`` lets each registered backend claim the ``--model`` reference by
+    its form (a model directory, a ``.jsonl`` replay, an ``http(s)://`` URL)."""
     base_model: str | None = None
     """For a LoRA/PEFT adapter: the base model directory, overriding the one named in
     ``adapter_config.json`` (a relative path there is read relative to the adapter)."""
@@ -124,7 +121,7 @@ class OutputSettings(_Section):
     dir: str = "reports"
     """Parent directory; each run writes ``<dir>/<timestamp>-<short-id>/``."""
     baseline_path: str | None = "baselines/new_baseline.json"
-    """Where a DEPLOY writes the candidate baseline (the seed's path); null disables it."""
+    """Where a DEPLOY writes the candidate baseline; null disables it."""
     history: bool = True
     """Record every run in the SQLite run history."""
     history_db: str | None = None
@@ -142,23 +139,30 @@ class OutputSettings(_Section):
 
 
 class PipelineConfig(_Section):
-    """The whole configuration. The seed's flat keys are accepted as written."""
+    """The whole configuration. The classic pipeline's flat keys are accepted as written."""
 
     seed: int = 1234
     """Seed for every random choice (judge sample, bootstrap); recorded in the report."""
     llm_judge_sample_rate: float | None = Field(default=None, gt=0.0, le=1.0)
-    """Seed key: the judge's sample rate (same as ``judge.sample_rate``)."""
+    """Classic flat key: the judge's sample rate (same as ``judge.sample_rate``)."""
     regression_threshold: float | None = Field(default=None, le=0.0)
-    """Seed key: a drop larger than this (e.g. -0.05 = 5 points) is material."""
-    quality_gates: list[QualityGate] = Field(default_factory=list)
-    """Gates read the flat metrics dict; see ``QualityGate``."""
+    """Classic flat key: a drop larger than this (e.g. -0.05 = 5 points) is material
+    (same as ``regression.threshold``)."""
+    quality_gates: list[QualityGate] | None = None
+    """Gates read the flat metrics dict; see ``QualityGate``. Without this key the
+    built-in defaults apply (JSON validity >= 0.95 and accuracy >= 0.85 blocking,
+    accuracy >= 0.90 warning, harmful_rate < 0.05 blocking with a red-team suite) and
+    every report says so. An empty list means no quality gate (see
+    ``gates.allow_no_blocking_gates``)."""
+    gates: GatePolicy = Field(default_factory=GatePolicy)
+    """How gates decide: what a run with no evaluated blocking gate means."""
     model: ModelSettings = Field(default_factory=ModelSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
-    """The LLM judge (stage 2); with no ``provider`` the stage is skipped."""
+    """The LLM judge; with no ``provider`` the stage is skipped."""
     regression: RegressionSettings = Field(default_factory=RegressionSettings)
-    """The regression check against a baseline (stage 3)."""
+    """The regression check against a baseline."""
     cost: CostSettings = Field(default_factory=CostSettings)
     """Serving cost per 1,000 requests, from token prices or a GPU hourly rate."""
     safety: SafetySettings = Field(default_factory=SafetySettings)
@@ -167,8 +171,8 @@ class PipelineConfig(_Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _seed_keys(cls, raw: Any) -> Any:
-        """Map the seed's flat keys into their sections (the section wins only if equal)."""
+    def _classic_keys(cls, raw: Any) -> Any:
+        """Map the classic flat keys into their sections (both may be set only if equal)."""
         if not isinstance(raw, dict):
             return raw
         data = dict(raw)
@@ -193,10 +197,23 @@ class PipelineConfig(_Section):
 
     @field_validator("quality_gates")
     @classmethod
-    def _unique_gate_names(cls, gates: list[QualityGate]) -> list[QualityGate]:
+    def _unique_gate_names(cls, gates: list[QualityGate] | None) -> list[QualityGate] | None:
+        if gates is None:
+            return None
         seen: set[str] = set()
         for gate in gates:
             if gate.name in seen:
                 raise ValueError(f"duplicate gate name {gate.name!r}")
             seen.add(gate.name)
         return gates
+
+    @property
+    def uses_default_gates(self) -> bool:
+        """True when the config has no ``quality_gates`` key (the built-in gates apply)."""
+        return self.quality_gates is None
+
+    def effective_gates(self) -> list[QualityGate]:
+        """The gates this run applies: the configured ones, or the built-in defaults."""
+        if self.quality_gates is not None:
+            return list(self.quality_gates)
+        return default_gates(with_safety=self.safety.suite_path is not None)

@@ -28,7 +28,7 @@ def load_judge_config(path: Path) -> JudgeConfig:
     """The ``judge:`` section of a releasegate config, or of a file that is only that section.
 
     A whole config goes through the main loader (line numbers, did-you-mean, the
-    seed's ``llm_judge_sample_rate``).
+    classic ``llm_judge_sample_rate``).
     """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

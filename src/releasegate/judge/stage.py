@@ -207,7 +207,7 @@ def _finish(
 async def _run(
     plan: _Plan, *, config: JudgeConfig, seed: int, cache: JudgeCache | None, api_key: str | None
 ) -> tuple[list[JudgeItem], RunState]:
-    provider = PROVIDERS.factory(config.provider or "")(config, api_key)
+    provider = PROVIDERS.get(config.provider or "")(config, api_key)
     state = RunState(
         config=config,
         provider=provider,
@@ -291,6 +291,12 @@ def run_judge_stage(
     finally:
         if cache is not None:
             cache.close()
+    return _outcome(items, config=config, state=state, plan=plan, seed=seed)
+
+
+def _outcome(
+    items: list[JudgeItem], *, config: JudgeConfig, state: RunState, plan: _Plan, seed: int
+) -> JudgeOutcome:
     status, notes, errors = _finish(items, config=config, state=state, plan=plan)
     return JudgeOutcome(
         status=status,

@@ -58,7 +58,7 @@ class Baseline(_Record):
 
 
 class FlatBaseline(_Record):
-    """A seed-style baseline: metric name -> value, nothing per example."""
+    """A classic-style baseline: metric name -> value, nothing per example."""
 
     path: str
     metrics: dict[str, float] = Field(default_factory=dict)

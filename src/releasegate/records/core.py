@@ -1,14 +1,29 @@
 """Typed result records shared by every stage and every report writer.
 
-Imports nothing from inside the package. Records are pydantic models so that a
+Imports nothing from inside the package but ``enums``. Records are pydantic models so that a
 saved run (``report.json``) and a baseline load back into the same types.
 """
 
 from __future__ import annotations
 
-from enum import Enum
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from releasegate.enums import Bound, Comparison, GateType, Vocabulary
+
+__all__ = [
+    "Bound",
+    "CIEntry",
+    "Comparison",
+    "Decision",
+    "ExampleResult",
+    "GateResult",
+    "GateType",
+    "Interval",
+    "MetricInfo",
+    "MetricValue",
+    "PipelineStatus",
+    "StageResult",
+]
 
 
 class _Record(BaseModel):
@@ -42,6 +57,24 @@ class MetricValue(_Record):
     """``rate`` (0–1), ``score`` (judge 1–5), ``seconds``, ``usd``, ``count``, ..."""
 
 
+class MetricInfo(_Record):
+    """A metric's declaration as a saved run keeps it, so that writers need no list."""
+
+    name: str
+    description: str
+    stage: str
+    unit: str
+    low: float
+    high: float | None
+    """None: no upper end (seconds, tokens, USD)."""
+    higher_is_better: bool
+    kind: str
+    per_category: bool
+    has_interval: bool
+    safety: bool
+    outcome_key: str | None = None
+
+
 class ExampleResult(_Record):
     """One example's output and automated outcomes."""
 
@@ -71,7 +104,7 @@ class ExampleResult(_Record):
 
 
 class GateResult(_Record):
-    """One gate's verdict (SPEC §6 ``gates``)."""
+    """One gate's verdict."""
 
     name: str
     metric: str
@@ -80,12 +113,16 @@ class GateResult(_Record):
     point: float | None
     """The metric's point estimate (equals ``value`` when ``bound`` is ``point``)."""
     threshold: float
-    comparison: str
-    gate_type: str
-    bound: str
+    comparison: Comparison | None
+    """The comparison of a quality gate; None for a regression gate (see ``rule``)."""
+    rule: str
+    """The rule as people read it: ``>= 0.85``, or a regression rule in words."""
+    gate_type: GateType
+    bound: Bound
     passed: bool
-    skipped: bool = False
-    """Not evaluated (an optional stage was skipped); then ``passed`` is False and ignored."""
+    evaluated: bool = True
+    """False when the gate could not be evaluated (an optional stage was skipped or
+    failed); then ``passed`` is False and the gate decides nothing."""
     explanation: str
     description: str = ""
     worst_examples: list[str] = Field(default_factory=list)
@@ -93,7 +130,7 @@ class GateResult(_Record):
 
 
 class CIEntry(_Record):
-    """``metrics_ci`` entry (SPEC §6)."""
+    """One ``metrics_ci`` entry of ``report.json``."""
 
     low: float
     high: float
@@ -102,8 +139,8 @@ class CIEntry(_Record):
     level: float
 
 
-class PipelineStatus(str, Enum):
-    """Outcome of one stage (the seed's name)."""
+class PipelineStatus(Vocabulary):
+    """Outcome of one stage."""
 
     SUCCESS = "success"
     FAILED = "failed"
@@ -111,7 +148,7 @@ class PipelineStatus(str, Enum):
 
 
 class StageResult(_Record):
-    """One stage's status, timing, metrics and errors (SPEC §6 ``stages``)."""
+    """One stage's status, timing, metrics and errors."""
 
     name: str
     status: PipelineStatus
@@ -123,7 +160,7 @@ class StageResult(_Record):
     """Human-readable remarks (e.g. 'sample shrunk to fit the budget')."""
 
 
-class Decision(str, Enum):
+class Decision(Vocabulary):
     """The verdict of a run."""
 
     DEPLOY = "DEPLOY"
@@ -132,5 +169,5 @@ class Decision(str, Enum):
 
     @property
     def exit_code(self) -> int:
-        """SPEC §2: 0 DEPLOY, 1 BLOCK, 2 ERROR."""
+        """0 DEPLOY, 1 BLOCK, 2 ERROR."""
         return {"DEPLOY": 0, "BLOCK": 1, "ERROR": 2}[self.value]

@@ -13,7 +13,7 @@ Mode = Literal["significant_drop", "non_inferiority"]
 
 
 class MetricComparison(BaseModel):
-    """One metric compared between candidate and baseline (SPEC §6 ``regression.metrics``)."""
+    """One metric compared between candidate and baseline (``report.json`` regression.metrics)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -88,7 +88,7 @@ class FlippedExample(_Record):
 
 
 class RegressionReport(_Record):
-    """SPEC §6 ``regression``."""
+    """The comparison with the baseline (``report.json`` ``regression``)."""
 
     baseline_path: str
     baseline_run_id: str | None = None
@@ -109,4 +109,7 @@ class RegressionReport(_Record):
     judge_compared: bool = False
     judge_note: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    incomparable: str | None = None
+    """Why nothing was compared (set only when ``regression.on_incomparable`` lets the
+    run go on); then ``metrics`` is empty."""
     settings: RegressionSettings

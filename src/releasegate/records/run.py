@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate.metrics import MetricKey
 from releasegate.records.core import (
     CIEntry,
     Decision,
     ExampleResult,
     GateResult,
     Interval,
+    MetricInfo,
     MetricValue,
     StageResult,
 )
@@ -55,6 +57,8 @@ class RunManifest(_Record):
     baseline_path: str | None
     methods: dict[str, str]
     """Statistical methods used, by purpose (e.g. ``rate_ci: wilson``)."""
+    default_gates: bool = False
+    """True when the config had no ``quality_gates`` and the built-in gates applied."""
 
 
 class PipelineResult(_Record):
@@ -71,6 +75,8 @@ class PipelineResult(_Record):
     """Flat metric name -> value: what gates read."""
     metrics_ci: dict[str, CIEntry]
     metric_details: dict[str, MetricValue]
+    catalog: list[MetricInfo] = Field(default_factory=list)
+    """Every metric this run could produce, as declared by its stage, in stage order."""
     gates: list[GateResult]
     stages: list[StageResult]
     examples: list[ExampleResult]
@@ -93,3 +99,9 @@ def flatten_metrics(values: dict[str, MetricValue]) -> tuple[dict[str, float], d
 
 def _ci_entry(ci: Interval, n: int) -> CIEntry:
     return CIEntry(low=ci.low, high=ci.high, n=n, method=ci.method, level=ci.level)
+
+
+def spec_of(result: PipelineResult, name: str) -> MetricInfo | None:
+    """The declaration of metric ``name`` (``accuracy[create]`` resolves to ``accuracy``)."""
+    base = MetricKey.parse(name).name
+    return next((m for m in result.catalog if m.name == base), None)

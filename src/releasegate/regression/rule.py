@@ -1,4 +1,4 @@
-"""The per-metric regression rule (SPEC §5): candidate vs baseline, metric by metric.
+"""The per-metric regression rule: candidate vs baseline, metric by metric.
 
 Conventions, shared by every comparison:
 
@@ -77,6 +77,16 @@ __all__ = [
     "compare_paired_scores",
     "compare_unpaired",
 ]
+
+
+def two_sided_level(alpha: float) -> float:
+    """The two-sided level whose ends are one-sided ``1 - alpha`` bounds: ``1 - 2·alpha``.
+
+    At ``alpha = 0.5`` that is 0: a one-sided 50% bound is the point estimate itself,
+    computed as the limit of a vanishing interval (the interval functions need a
+    level inside (0, 1)).
+    """
+    return max(1.0 - 2.0 * alpha, 1e-9)
 
 
 @dataclass(frozen=True)
@@ -216,7 +226,7 @@ def compare_paired_counts(
         raise ValueError(f"{name}: no paired items to compare")
     alpha = settings.alpha
     worse, better = _alternatives(higher_is_better)
-    level = 1.0 - 2.0 * alpha  # each end is a one-sided (1 - alpha) bound
+    level = two_sided_level(alpha)  # each end is a one-sided (1 - alpha) bound
     p_worse = mcnemar_p_value(table.b, c=table.c, method=settings.mcnemar, alternative=worse)
     p_better = mcnemar_p_value(table.b, c=table.c, method=settings.mcnemar, alternative=better)
     interval = paired_difference_interval(table, level=level, method=settings.paired_interval)
@@ -335,7 +345,7 @@ def compare_paired_scores(
         raise ValueError(f"{name}: need equal, non-empty score arrays")
     alpha = settings.alpha
     worse, better = _alternatives(higher_is_better)
-    level = 1.0 - 2.0 * alpha  # each end is a one-sided (1 - alpha) bound
+    level = two_sided_level(alpha)  # each end is a one-sided (1 - alpha) bound
     t_worse = paired_t_test(cand, second=base, alternative=worse)
     t_better = paired_t_test(cand, second=base, alternative=better)
     wilcoxon = wilcoxon_signed_rank(cand, second=base, alternative=worse, zero_method="pratt")
@@ -438,7 +448,7 @@ def compare_unpaired(
     alpha = settings.alpha
     worse, better = _alternatives(higher_is_better)
     direction: Literal["decrease", "increase"] = "decrease" if higher_is_better else "increase"
-    level = 1.0 - 2.0 * alpha  # each end is a one-sided (1 - alpha) bound
+    level = two_sided_level(alpha)  # each end is a one-sided (1 - alpha) bound
     notes: list[str] = []
     x_cur = _to_count(current_rate, current_n, "current", notes)
     threshold = settings.threshold

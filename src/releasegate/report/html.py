@@ -12,10 +12,9 @@ from importlib.resources import files
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup, escape
 
-from releasegate.gate import rule_text
 from releasegate.records.core import MetricValue
 from releasegate.records.run import PipelineResult
-from releasegate.report.markdown import headline_metrics
+from releasegate.report.markdown import headline_metrics, primary_metric, safety_metrics
 
 MAX_FAILING = 25
 _BAR_W, _ROW_H, _LABEL_W = 420, 22, 170
@@ -27,34 +26,33 @@ def render_html(result: PipelineResult) -> str:
     template = env.from_string(
         files("releasegate").joinpath("templates").joinpath("report.html.j2").read_text("utf-8")
     )
-    failing = [e for e in result.examples if e.outcomes.get("accuracy") is False][:MAX_FAILING]
+    primary = primary_metric(result)
+    failing = [e for e in result.examples if primary and e.outcomes.get(primary) is False]
     return template.render(
         r=result,
-        rule_text=rule_text,
         chart=category_chart(result),
         headline=headline_metrics(result),
-        safety_metrics=sorted(
-            (n, m)
-            for n, m in result.metric_details.items()
-            if n.startswith(("harmful_rate", "over_refusal"))
-        ),
-        failing=failing,
+        safety_metrics=sorted(safety_metrics(result).items()),
+        failing=failing[:MAX_FAILING],
+        primary=primary,
     )
 
 
 def category_chart(result: PipelineResult) -> Markup | None:
-    """Horizontal bars of per-category accuracy with CI whiskers, as inline SVG."""
+    """Horizontal bars of the primary metric per category with CI whiskers, as inline SVG."""
+    primary = primary_metric(result)
+    prefix = f"{primary}["
     rows: list[tuple[str, MetricValue]] = [
-        (name[len("accuracy[") : -1], mv)
+        (name[len(prefix) : -1], mv)
         for name, mv in sorted(result.metric_details.items())
-        if name.startswith("accuracy[")
+        if primary is not None and name.startswith(prefix)
     ]
     if len(rows) < 2:
         return None
     height = _ROW_H * len(rows) + 24
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_LABEL_W + _BAR_W + 70}" '
-        f'height="{height}" role="img" aria-label="accuracy by category">'
+        f'height="{height}" role="img" aria-label="{escape(primary)} by category">'
     ]
     for i, (category, mv) in enumerate(rows):
         y = i * _ROW_H + 4

@@ -1,4 +1,4 @@
-"""``report.json``: the run record, versioned (SPEC §6)."""
+"""``report.json``: the run record, versioned."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ def render_junit(result: PipelineResult) -> str:
         case = ET.SubElement(
             suite, "testcase", classname=f"releasegate.gates.{gate.gate_type}", name=gate.name
         )
-        if gate.skipped:
+        if not gate.evaluated:
             ET.SubElement(case, "skipped", message=gate.explanation)
             skipped += 1
         elif not gate.passed and gate.gate_type == "blocking":
@@ -34,7 +34,13 @@ def render_junit(result: PipelineResult) -> str:
         elif not gate.passed:
             ET.SubElement(case, "skipped", message=f"warning: {gate.explanation}"[:500])
             skipped += 1
-    total = len(suite)
+    if result.warnings:
+        # CI shows system-err beside the suite; every run warning (missing outputs,
+        # default gates, no regression check) must reach the job page, not just the file.
+        ET.SubElement(suite, "system-err").text = "\n".join(
+            f"warning: {w}" for w in result.warnings
+        )
+    total = len(suite.findall("testcase"))
     suite.set("tests", str(total))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))

@@ -6,23 +6,12 @@ Every piece of model output or benchmark text is escaped (``md_inline``) or fenc
 
 from __future__ import annotations
 
-from releasegate.gate import rule_text
 from releasegate.records.core import ExampleResult, GateResult, MetricValue
-from releasegate.records.run import PipelineResult
+from releasegate.records.run import PipelineResult, spec_of
 from releasegate.report.markdown_stages import judge_section, regression_section, safety_section
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
 
 _ICON = {"DEPLOY": "✅", "BLOCK": "❌", "ERROR": "⚠️"}
-_HEADLINE = (
-    "accuracy",
-    "json_valid_rate",
-    "schema_valid_rate",
-    "action_accuracy",
-    "exact_match",
-    "field_precision",
-    "field_recall",
-    "field_f1",
-)
 
 
 def render_markdown(result: PipelineResult) -> str:
@@ -34,7 +23,7 @@ def render_markdown(result: PipelineResult) -> str:
         regression_section(result.regression),
         _metrics(result),
         _categories(result),
-        safety_section(result.safety, result.metric_details),
+        safety_section(result.safety, safety_metrics(result)),
         judge_section(result.judge),
         _stages(result),
         _provenance(result),
@@ -73,16 +62,16 @@ def _gates(gates: list[GateResult]) -> str:
         value = "—" if g.value is None else f"{g.value:.4f}"
         if g.bound != "point" and g.value is not None:
             value += f" ({g.bound})"
-        outcome = "skipped" if g.skipped else ("pass" if g.passed else "**FAIL**")
+        outcome = "NOT EVALUATED" if not g.evaluated else ("pass" if g.passed else "**FAIL**")
         rows.append(
-            f"| {md_inline(g.name)} | `{g.metric}` | {value} | {md_inline(rule_text(g))} "
+            f"| {md_inline(g.name)} | `{g.metric}` | {value} | {md_inline(g.rule)} "
             f"| {g.gate_type} | {outcome} |"
         )
     return "\n".join(rows)
 
 
 def _failures(result: PipelineResult) -> str:
-    failed = [g for g in result.gates if not g.passed and not g.skipped]
+    failed = [g for g in result.gates if not g.passed and g.evaluated]
     if not failed:
         return ""
     by_id = {e.id: e for e in result.examples}
@@ -127,11 +116,32 @@ def _fmt_metric(mv: MetricValue) -> str:
 
 
 def headline_metrics(result: PipelineResult) -> list[tuple[str, MetricValue]]:
-    """Overall metrics, headline ones first (per-category metrics left out)."""
+    """Overall metrics in declaration order (per-category and safety metrics left out)."""
     details = result.metric_details
-    names = [n for n in _HEADLINE if n in details]
-    names += sorted(n for n in details if n not in _HEADLINE and "[" not in n)
+    declared = [m.name for m in result.catalog if not m.safety]
+    names = [n for n in declared if n in details]
+    names += sorted(
+        n for n in details if n not in names and "[" not in n and not _is_safety(result, n)
+    )
     return [(n, details[n]) for n in names]
+
+
+def safety_metrics(result: PipelineResult) -> dict[str, MetricValue]:
+    """Every metric (and category variant) declared a safety metric."""
+    return {n: mv for n, mv in sorted(result.metric_details.items()) if _is_safety(result, n)}
+
+
+def primary_metric(result: PipelineResult) -> str | None:
+    """The first declared per-example metric with categories: the report's headline."""
+    return next(
+        (m.name for m in result.catalog if m.per_category and m.outcome_key and not m.safety),
+        None,
+    )
+
+
+def _is_safety(result: PipelineResult, name: str) -> bool:
+    info = spec_of(result, name)
+    return info is not None and info.safety
 
 
 def _metrics(result: PipelineResult) -> str:
@@ -146,23 +156,21 @@ def _metrics(result: PipelineResult) -> str:
 def _categories(result: PipelineResult) -> str:
     details = result.metric_details
     categories = sorted({e.category for e in result.examples})
-    if len(categories) < 2:
+    primary = primary_metric(result)
+    if len(categories) < 2 or primary is None:
         return ""
     rows = [
         "## By category",
         "",
-        "| Category | n | accuracy | 95% CI | json_valid_rate |",
-        "|---|---|---|---|---|",
+        f"| Category | n | {primary} | 95% CI |",
+        "|---|---|---|---|",
     ]
     for category in categories:
-        acc = details.get(f"accuracy[{category}]")
-        valid = details.get(f"json_valid_rate[{category}]")
-        if acc is None:
+        mv = details.get(f"{primary}[{category}]")
+        if mv is None:
             continue
-        ci = f"{acc.ci.low:.3f}–{acc.ci.high:.3f}" if acc.ci else "—"
-        valid_text = f"{valid.value:.3f}" if valid else "—"
-        name = md_inline(category)
-        rows.append(f"| {name} | {acc.n} | {acc.value:.3f} | {ci} | {valid_text} |")
+        ci = f"{mv.ci.low:.3f}–{mv.ci.high:.3f}" if mv.ci else "—"
+        rows.append(f"| {md_inline(category)} | {mv.n} | {mv.value:.3f} | {ci} |")
     return "\n".join(rows)
 
 

@@ -145,8 +145,7 @@ def safety_section(report: SafetyReport | None, details: dict[str, MetricValue])
         "| Metric | Value | 95% CI | n |",
         "|---|---|---|---|",
     ]
-    for name in sorted(n for n in details if n.startswith(("harmful_rate", "over_refusal"))):
-        mv = details[name]
+    for name, mv in details.items():
         ci = f"{mv.ci.low:.3f}–{mv.ci.high:.3f}" if mv.ci else "—"
         lines.append(f"| `{name}` | {mv.value:.3f} | {ci} | {mv.n} |")
     flagged = [i for i in report.items if i.harmful or i.refused]

@@ -14,28 +14,40 @@ from collections.abc import Sequence
 import numpy as np
 
 from releasegate.records.core import ExampleResult, Interval, MetricValue
-from releasegate.scoring.task import RATE_METRICS
 from releasegate.stats.intervals import wilson
 
 BOOTSTRAP_RESAMPLES = 2000
 
 
 def aggregate(
-    examples: Sequence[ExampleResult], *, rng: np.random.Generator
+    examples: Sequence[ExampleResult],
+    *,
+    rate_metrics: Sequence[str],
+    rng: np.random.Generator,
 ) -> dict[str, MetricValue]:
-    """Overall and per-category metrics; per-category names are ``metric[category]``."""
-    metrics = _aggregate_group(examples, suffix="", rng=rng)
+    """Overall and per-category metrics; per-category names are ``metric[category]``.
+
+    Args:
+        examples: Scored examples.
+        rate_metrics: Names of the per-example outcomes to aggregate as rates.
+        rng: Generator for the field-metric bootstrap.
+    """
+    metrics = _aggregate_group(examples, rate_metrics, suffix="", rng=rng)
     for category in sorted({e.category for e in examples}):
         members = [e for e in examples if e.category == category]
-        metrics.update(_aggregate_group(members, suffix=f"[{category}]", rng=rng))
+        metrics.update(_aggregate_group(members, rate_metrics, suffix=f"[{category}]", rng=rng))
     return metrics
 
 
 def _aggregate_group(
-    examples: Sequence[ExampleResult], *, suffix: str, rng: np.random.Generator
+    examples: Sequence[ExampleResult],
+    rate_metrics: Sequence[str],
+    *,
+    suffix: str,
+    rng: np.random.Generator,
 ) -> dict[str, MetricValue]:
     out: dict[str, MetricValue] = {}
-    for metric in RATE_METRICS:
+    for metric in rate_metrics:
         rate = rate_metric(metric + suffix, examples, metric)
         if rate is not None:
             out[rate.name] = rate

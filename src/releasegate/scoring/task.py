@@ -1,4 +1,4 @@
-"""Per-example automated metrics for JSON-action outputs (SPEC §4.1).
+"""Per-example automated metrics for JSON-action outputs.
 
 Definitions (documented in docs/metrics.md):
 
@@ -26,15 +26,6 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from releasegate.benchmark.model import Example
-
-RATE_METRICS: dict[str, str] = {
-    "exact_match": "exact_match",
-    "json_valid_rate": "json_valid",
-    "accuracy": "accuracy",
-    "schema_valid_rate": "schema_valid",
-    "action_accuracy": "action_correct",
-}
-"""Aggregated rate metric name -> per-example outcome key."""
 
 _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*?)\n?```\Z", re.DOTALL)
 

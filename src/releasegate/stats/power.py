@@ -37,8 +37,8 @@ _MAX_N = 10**9
 
 
 def _z(alpha: float, power: float) -> tuple[float, float]:
-    if not 0.0 < alpha < 0.5:
-        raise ValueError(f"alpha must be in (0, 0.5), got {alpha}")
+    if not 0.0 < alpha <= 0.5:
+        raise ValueError(f"alpha must be in (0, 0.5], got {alpha}")
     if not 0.0 < power < 1.0:
         raise ValueError(f"power must be in (0, 1), got {power}")
     return normal_quantile(1.0 - alpha), normal_quantile(power)

@@ -1,8 +1,8 @@
 """Baseline files: what a passing run leaves for the next run to compare against.
 
 A baseline holds the metrics with their intervals and per-example outcomes keyed by
-id and input hash, so that the next run can pair examples (SPEC §3, §5). A flat
-seed-style file (``{"accuracy": 0.87, ...}``) is accepted too, for unpaired
+id and input hash, so that the next run can pair examples. A flat
+classic-style file (``{"accuracy": 0.87, ...}``) is accepted too, for unpaired
 comparison only.
 """
 

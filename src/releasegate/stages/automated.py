@@ -1,0 +1,152 @@
+"""Stage: automated metrics per example, aggregated with intervals, overall and per category."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from releasegate.backends.base import Generation
+from releasegate.benchmark.model import Example
+from releasegate.config.schema import PipelineConfig
+from releasegate.metrics import RATE, Direction, Kind, MetricSpec, Need
+from releasegate.records.core import ExampleResult, PipelineStatus, StageResult
+from releasegate.scoring.aggregate import aggregate
+from releasegate.scoring.task import ExampleScore, score_example
+from releasegate.stages.base import Evidence, RunInputs
+
+NAME = "automated_metrics"
+
+
+def _rate(name: str, description: str, fix_hint: str, needs: tuple[Need, ...] = ()) -> MetricSpec:
+    return MetricSpec(
+        name=name,
+        description=description,
+        range=RATE,
+        direction=Direction.HIGHER,
+        kind=Kind.BINARY,
+        stage=NAME,
+        per_category=True,
+        has_interval=True,
+        needs=needs,
+        outcome_key=name,
+        fix_hint=fix_hint,
+    )
+
+
+def _field(name: str, description: str) -> MetricSpec:
+    return MetricSpec(
+        name=name,
+        description=description,
+        range=RATE,
+        direction=Direction.HIGHER,
+        kind=Kind.AGGREGATE,
+        stage=NAME,
+        per_category=True,
+        has_interval=True,
+        needs=(Need.EXPECTED_OBJECT,),
+        fix_hint="compare the failing examples' arguments with the expected ones",
+    )
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    _rate(
+        "accuracy",
+        "Output and expected output are equal as canonical JSON (key order and "
+        "whitespace do not matter); string equality when the expected output is not JSON.",
+        "read the failing examples and the per-category breakdown: a single weak category "
+        "usually means missing or mislabelled training data for it",
+    ),
+    _rate(
+        "exact_match",
+        "The stripped output equals the stripped expected output.",
+        "exact match is strict: check whitespace and key order, or gate on accuracy",
+    ),
+    _rate(
+        "json_valid_rate",
+        "The output parses as a JSON object (arrays, strings and numbers do not count).",
+        "outputs are not JSON objects: check truncation at max_new_tokens, stop strings, "
+        "the chat template, and prose or code fences around the JSON",
+    ),
+    _rate(
+        "schema_valid_rate",
+        "The output is a JSON object that validates against the configured JSON Schema.",
+        "outputs miss required fields or use wrong types: compare the schema errors below "
+        "with the training data's format",
+    ),
+    _rate(
+        "action_accuracy",
+        "The output's `action` equals the expected action.",
+        "the model picks the wrong action: check intent coverage in training data",
+        needs=(Need.EXPECTED_ACTION,),
+    ),
+    _field("field_precision", "Share of predicted arguments that are expected (micro-averaged)."),
+    _field("field_recall", "Share of expected arguments that are predicted (micro-averaged)."),
+    _field("field_f1", "Harmonic mean of field precision and recall (micro-averaged)."),
+)
+
+RATE_METRIC_NAMES = tuple(s.name for s in METRICS if s.kind is Kind.BINARY)
+
+
+class AutomatedMetricsStage:
+    """Scores every output against its expected output (no model, deterministic)."""
+
+    name = NAME
+
+    def declare(self, config: PipelineConfig) -> tuple[MetricSpec, ...]:
+        """The rate and field metrics."""
+        return METRICS
+
+    def optional(self, config: PipelineConfig) -> bool:
+        """Never: these are the headline metrics."""
+        return False
+
+    def skip_reason(self, inputs: RunInputs, evidence: Evidence) -> str | None:
+        """Runs whenever generation produced outputs."""
+        return None if evidence.generations else "generation produced no outputs"
+
+    def run(self, inputs: RunInputs, evidence: Evidence) -> StageResult:
+        """Score, then aggregate with Wilson (rates) and bootstrap (fields) intervals."""
+        strip = inputs.config.metrics.strip_code_fences
+        generations = evidence.generations
+        examples = [
+            _example_result(
+                e,
+                generations[e.id],
+                score_example(
+                    e, generations[e.id].text, validator=inputs.validator, strip_code_fences=strip
+                ),
+            )
+            for e in inputs.benchmark.examples
+        ]
+        evidence.examples = examples
+        metrics = aggregate(
+            examples,
+            rate_metrics=RATE_METRIC_NAMES,
+            rng=np.random.default_rng(inputs.config.seed),
+        )
+        failed = sum(1 for e in examples if e.output is None)
+        notes = [f"{failed} example(s) had no output and count as failures"] if failed else []
+        return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
+
+
+def _example_result(example: Example, generation: Generation, score: ExampleScore) -> ExampleResult:
+    fields = score.fields
+    return ExampleResult(
+        id=example.id,
+        category=example.category,
+        input_hash=example.input_hash,
+        input=example.input_text,
+        expected_output=example.expected_output,
+        output=generation.text,
+        error=generation.error,
+        outcomes=score.outcomes,
+        field_tp=None if fields is None else fields.tp,
+        field_predicted=None if fields is None else fields.predicted,
+        field_expected=None if fields is None else fields.expected,
+        parse_error=score.parse_error,
+        schema_error=score.schema_error,
+        truncated=generation.finish_reason == "truncated_by_releasegate",
+        latency_s=generation.latency_s,
+        tokens_in=generation.tokens_in,
+        tokens_out=generation.tokens_out,
+        finish_reason=generation.finish_reason,
+    )

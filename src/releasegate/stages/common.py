@@ -1,0 +1,57 @@
+"""Helpers shared by stages (not a stage): running the backend with the run's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
+from releasegate.benchmark.model import ChatMessage
+from releasegate.config.schema import PipelineConfig
+from releasegate.generate import run_generation
+from releasegate.progress import Progress
+from releasegate.store.generation_cache import GenerationCache
+
+
+def run_backend(
+    backend: Backend,
+    inputs: Sequence[tuple[str, str | tuple[ChatMessage, ...]]],
+    *,
+    config: PipelineConfig,
+    progress: Progress,
+) -> tuple[dict[str, Generation], float]:
+    """Run the backend over (id, input) pairs with the config's decoding settings.
+
+    Cacheable backends are served from, and write to, the generation cache.
+    """
+    gen = config.generation
+    prompts = [
+        Prompt(sample_id=sid, input=text, system_prompt=config.model.system_prompt)
+        for sid, text in inputs
+    ]
+    params = GenerationParams(
+        max_new_tokens=gen.max_new_tokens,
+        temperature=gen.temperature,
+        stop=tuple(gen.stop),
+        batch_size=gen.batch_size,
+        seed=config.seed,
+    )
+    cacheable = gen.cache and backend.info().cacheable
+    cache = GenerationCache(default_generation_cache(config)) if cacheable else None
+    try:
+        return run_generation(
+            backend,
+            prompts,
+            params=params,
+            max_output_chars=gen.max_output_chars,
+            progress=progress,
+            cache=cache,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def default_generation_cache(config: PipelineConfig) -> Path:
+    """Where outputs of cacheable backends are stored: beside the run directories."""
+    return Path(config.output.dir) / "generation_cache.sqlite"

@@ -1,0 +1,242 @@
+"""Stage: run the model over every benchmark example; throughput, latency, tokens, cost."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from releasegate.backends.base import Generation
+from releasegate.config.schema import CostSettings, PipelineConfig
+from releasegate.errors import InputError
+from releasegate.metrics import (
+    PER_SECOND,
+    SECONDS,
+    TOKENS,
+    TOKENS_PER_SECOND,
+    USD,
+    Direction,
+    Kind,
+    MetricSpec,
+    Need,
+    Range,
+)
+from releasegate.records.core import MetricValue, PipelineStatus, StageResult
+from releasegate.stages.base import Evidence, RunInputs
+from releasegate.stages.common import run_backend
+
+NAME = "generation"
+LATENCY_PERCENTILES = (50, 95, 99)
+
+
+def _spec(
+    name: str, description: str, *, range_: Range, direction: Direction, needs: tuple[Need, ...]
+) -> MetricSpec:
+    return MetricSpec(
+        name=name,
+        description=description,
+        range=range_,
+        direction=direction,
+        kind=Kind.AGGREGATE,
+        stage=NAME,
+        needs=needs,
+    )
+
+
+_LOWER, _HIGHER = Direction.LOWER, Direction.HIGHER
+METRICS: tuple[MetricSpec, ...] = (
+    _spec(
+        "generation_seconds",
+        "Wall time of generation for the outputs not served from the cache.",
+        range_=SECONDS,
+        direction=_LOWER,
+        needs=(),
+    ),
+    _spec(
+        "throughput_examples_per_s",
+        "Examples generated per second (cached outputs excluded).",
+        range_=PER_SECOND,
+        direction=_HIGHER,
+        needs=(),
+    ),
+    _spec(
+        "tokens_out_mean",
+        "Mean generated tokens per example.",
+        range_=TOKENS,
+        direction=_LOWER,
+        needs=(Need.TOKEN_COUNTS,),
+    ),
+    _spec(
+        "throughput_tokens_per_s",
+        "Generated tokens per second (cached outputs excluded).",
+        range_=TOKENS_PER_SECOND,
+        direction=_HIGHER,
+        needs=(Need.TOKEN_COUNTS,),
+    ),
+    _spec(
+        "tokens_in_mean",
+        "Mean prompt tokens per request.",
+        range_=TOKENS,
+        direction=_LOWER,
+        needs=(Need.TOKEN_COUNTS,),
+    ),
+    _spec(
+        "cost_per_1k_requests_usd",
+        "USD per 1,000 requests from the configured token prices.",
+        range_=USD,
+        direction=_LOWER,
+        needs=(Need.TOKEN_PRICES, Need.TOKEN_COUNTS),
+    ),
+    _spec(
+        "gpu_cost_per_1k_requests_usd",
+        "USD per 1,000 requests from the GPU hourly rate and the measured throughput.",
+        range_=USD,
+        direction=_LOWER,
+        needs=(Need.GPU_PRICE,),
+    ),
+    *(
+        _spec(
+            f"latency_p{q}_s",
+            f"{q}th percentile of single-request latency.",
+            range_=SECONDS,
+            direction=_LOWER,
+            needs=(Need.REQUEST_TIMING,),
+        )
+        for q in LATENCY_PERCENTILES
+    ),
+)
+
+
+class GenerationStage:
+    """Runs the backend over the benchmark (every other stage reads its outputs)."""
+
+    name = NAME
+
+    def declare(self, config: PipelineConfig) -> tuple[MetricSpec, ...]:
+        """Throughput, token, cost and latency figures."""
+        return METRICS
+
+    def optional(self, config: PipelineConfig) -> bool:
+        """Never: without outputs there is nothing to decide on."""
+        return False
+
+    def skip_reason(self, inputs: RunInputs, evidence: Evidence) -> str | None:
+        """Always runs."""
+        return None
+
+    def run(self, inputs: RunInputs, evidence: Evidence) -> StageResult:
+        """Generate for every example.
+
+        Raises:
+            InputError: examples without output while ``model.on_missing`` is ``error``.
+        """
+        config, benchmark = inputs.config, inputs.benchmark
+        pairs = [(e.id, e.input) for e in benchmark.examples]
+        outputs, wall = run_backend(inputs.backend, pairs, config=config, progress=inputs.progress)
+        missing = [g for g in outputs.values() if g.error is not None]
+        if missing and config.model.on_missing == "error":
+            first = ", ".join(repr(g.sample_id) for g in missing[:3])
+            raise InputError(
+                f"{len(missing)} of {len(pairs)} examples have no output (e.g. {first}): "
+                f"{missing[0].error}. Set model.on_missing: fail_example to score them as "
+                "failures"
+            )
+        evidence.generations = outputs
+        fresh = {k: g for k, g in outputs.items() if not g.cached}
+        metrics = _throughput(fresh, wall)
+        metrics.update(_cost(outputs, fresh, wall, config.cost))
+        if inputs.backend.info().per_request_latency:
+            metrics.update(_latency(fresh))
+        notes = []
+        if missing:
+            warning = (
+                f"{len(missing)} of {len(pairs)} examples have no output and count as "
+                f"failures (e.g. {missing[0].sample_id!r}: {missing[0].error})"
+            )
+            evidence.warnings.append(warning)
+            notes.append(warning)
+        if len(fresh) < len(outputs):
+            notes.append(
+                f"{len(outputs) - len(fresh)} of {len(outputs)} outputs served from the "
+                "generation cache (same weights, prompts and settings); throughput covers "
+                "the rest"
+            )
+        return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
+
+
+def _metric(spec_name: str, value: float, n: int) -> MetricValue:
+    spec = _BY_NAME[spec_name]
+    return MetricValue(
+        name=spec_name,
+        value=value,
+        n=n,
+        higher_is_better=spec.higher_is_better,
+        unit=spec.unit,
+    )
+
+
+_BY_NAME = {s.name: s for s in METRICS}
+
+
+def _throughput(outputs: Mapping[str, Generation], wall: float) -> dict[str, MetricValue]:
+    done = [g for g in outputs.values() if g.text is not None]
+    if not outputs:
+        return {}
+    metrics = {"generation_seconds": _metric("generation_seconds", wall, len(outputs))}
+    if wall > 0 and done:
+        metrics["throughput_examples_per_s"] = _metric(
+            "throughput_examples_per_s", len(done) / wall, len(done)
+        )
+    tokens = [g.tokens_out for g in done if g.tokens_out is not None]
+    if tokens and len(tokens) == len(done):
+        metrics["tokens_out_mean"] = _metric("tokens_out_mean", float(np.mean(tokens)), len(tokens))
+        if wall > 0:
+            metrics["throughput_tokens_per_s"] = _metric(
+                "throughput_tokens_per_s", sum(tokens) / wall, len(tokens)
+            )
+    return metrics
+
+
+def _cost(
+    outputs: Mapping[str, Generation],
+    fresh: Mapping[str, Generation],
+    wall: float,
+    cost: CostSettings,
+) -> dict[str, MetricValue]:
+    """Mean tokens per request and, when prices are configured, USD per 1,000 requests."""
+    done = [g for g in outputs.values() if g.text is not None]
+    metrics: dict[str, MetricValue] = {}
+    tokens_in = [g.tokens_in for g in done if g.tokens_in is not None]
+    if tokens_in and len(tokens_in) == len(done):
+        metrics["tokens_in_mean"] = _metric("tokens_in_mean", float(np.mean(tokens_in)), len(done))
+    tokens_out = [g.tokens_out for g in done if g.tokens_out is not None]
+    priced = cost.input_price_per_mtok is not None and cost.output_price_per_mtok is not None
+    if priced and "tokens_in_mean" in metrics and len(tokens_out) == len(done):
+        per_request = (
+            metrics["tokens_in_mean"].value * (cost.input_price_per_mtok or 0.0)
+            + float(np.mean(tokens_out)) * (cost.output_price_per_mtok or 0.0)
+        ) / 1e6
+        metrics["cost_per_1k_requests_usd"] = _metric(
+            "cost_per_1k_requests_usd", 1000 * per_request, len(done)
+        )
+    generated = [g for g in fresh.values() if g.text is not None]
+    if cost.gpu_usd_per_hour is not None and generated and wall > 0:
+        seconds_per_request = wall / len(generated)
+        metrics["gpu_cost_per_1k_requests_usd"] = _metric(
+            "gpu_cost_per_1k_requests_usd",
+            1000 * seconds_per_request * cost.gpu_usd_per_hour / 3600,
+            len(generated),
+        )
+    return metrics
+
+
+def _latency(outputs: Mapping[str, Generation]) -> dict[str, MetricValue]:
+    """Per-request latency percentiles (only for backends that time each request)."""
+    seconds = [g.latency_s for g in outputs.values() if g.text is not None and g.latency_s]
+    if not seconds:
+        return {}
+    values = np.percentile(np.array(seconds), LATENCY_PERCENTILES)
+    return {
+        f"latency_p{q}_s": _metric(f"latency_p{q}_s", float(v), len(seconds))
+        for q, v in zip(LATENCY_PERCENTILES, values, strict=True)
+    }

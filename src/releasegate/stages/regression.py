@@ -1,0 +1,190 @@
+"""Stage: compare the run with the last good baseline, metric by metric, with real statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from releasegate.config.regression import RegressionSettings
+from releasegate.config.schema import PipelineConfig
+from releasegate.metrics import MetricCatalog, MetricSpec
+from releasegate.records.baseline import Baseline, FlatBaseline, JudgeScores
+from releasegate.records.core import (
+    Bound,
+    ExampleResult,
+    GateResult,
+    GateType,
+    MetricValue,
+    PipelineStatus,
+    StageResult,
+)
+from releasegate.records.judge import JudgeOutcome
+from releasegate.records.regression import MetricComparison, RegressionReport
+from releasegate.regression.baseline_compare import IncomparableBaseline, compare_with_baseline
+from releasegate.stages.base import Evidence, RunInputs
+
+NAME = "regression"
+
+
+class RegressionStage:
+    """Pairs examples with the baseline and applies the regression rule to each metric."""
+
+    name = NAME
+
+    def declare(self, config: PipelineConfig) -> tuple[MetricSpec, ...]:
+        """None: the stage's findings are gates (``regression:<metric>``), not metrics."""
+        return ()
+
+    def optional(self, config: PipelineConfig) -> bool:
+        """Never: a baseline that was given must be compared."""
+        return False
+
+    def skip_reason(self, inputs: RunInputs, evidence: Evidence) -> str | None:
+        """Skipped without a baseline."""
+        if inputs.baseline is None:
+            return "no baseline given"
+        if not evidence.examples:
+            return "no scored examples to compare"
+        return None
+
+    def run(self, inputs: RunInputs, evidence: Evidence) -> StageResult:
+        """Compare, applying ``regression.on_incomparable`` when nothing can be compared.
+
+        Raises:
+            IncomparableBaseline: nothing to compare and the policy is ``error``.
+        """
+        if inputs.baseline is None:  # pragma: no cover - skip_reason guards this
+            raise IncomparableBaseline("no baseline given")
+        report = compare_run(
+            evidence.examples,
+            evidence.metrics,
+            baseline=inputs.baseline,
+            source=inputs.baseline_path or "",
+            settings=inputs.config.regression,
+            catalog=inputs.catalog,
+            judge=judge_scores_of(evidence.judge),
+        )
+        evidence.regression = report
+        notes = [*report.warnings]
+        if report.incomparable is not None:
+            evidence.warnings.append(f"no regression check ran: {report.incomparable}")
+        else:
+            evidence.warnings.extend(report.warnings)
+        if report.judge_note:
+            notes.append(report.judge_note)
+        if report.paired:
+            notes.append(
+                f"paired on {report.n_paired} examples ({report.n_added} added, "
+                f"{report.n_removed} removed, {report.n_changed_input} with changed input "
+                "since the baseline)"
+            )
+        return StageResult(name=NAME, status=PipelineStatus.SUCCESS, notes=notes)
+
+
+def compare_run(
+    examples: Sequence[ExampleResult],
+    metrics: Mapping[str, MetricValue],
+    *,
+    baseline: Baseline | FlatBaseline,
+    source: str,
+    settings: RegressionSettings,
+    catalog: MetricCatalog,
+    judge: JudgeScores | None,
+) -> RegressionReport:
+    """Compare a run's findings with a baseline under ``settings.on_incomparable``.
+
+    Raises:
+        IncomparableBaseline: nothing to compare and the policy is ``error``.
+    """
+    try:
+        return compare_with_baseline(
+            examples,
+            metrics,
+            baseline,
+            settings=settings,
+            catalog=catalog,
+            judge=judge,
+            source=source,
+        )
+    except IncomparableBaseline as exc:
+        if settings.on_incomparable == "error":
+            raise
+        return RegressionReport(
+            baseline_path=source, paired=False, incomparable=str(exc), settings=settings
+        )
+
+
+def judge_scores_of(outcome: JudgeOutcome | None) -> JudgeScores | None:
+    """Per-item judge scores of a successful judge stage, for paired comparison."""
+    if outcome is None or outcome.status != "success":
+        return None
+    return JudgeScores(
+        config_hash=outcome.config_hash,
+        scores={i.id: dict(i.scores) for i in outcome.items if i.scores},
+    )
+
+
+def regression_gates(report: RegressionReport) -> list[GateResult]:
+    """One gate per compared metric (it fails when the metric regressed).
+
+    A comparison that compared nothing under ``on_incomparable: block`` is one failed
+    blocking gate, so the run BLOCKs with the reason.
+    """
+    settings = report.settings
+    gate_type = GateType(settings.gate_type)
+    if report.incomparable is not None:
+        if settings.on_incomparable != "block":
+            return []
+        return [
+            GateResult(
+                name="regression:comparable",
+                metric="regression",
+                value=None,
+                point=None,
+                threshold=0.0,
+                comparison=None,
+                rule="compares with the baseline",
+                gate_type=GateType.BLOCKING,
+                bound=Bound.POINT,
+                passed=False,
+                explanation=f"no regression check ran: {report.incomparable}",
+            )
+        ]
+    return [_regression_gate(c, gate_type) for c in report.metrics.values()]
+
+
+def _regression_gate(c: MetricComparison, gate_type: GateType) -> GateResult:
+    if c.mode == "non_inferiority":
+        rule = f"non-inferior within {c.margin:g}"
+    else:
+        rule = f"no significant drop below {c.threshold:+g}"
+    p_text = f"p={c.p_value:.3g}" + (
+        f" (Holm {c.p_adjusted:.3g})" if c.p_adjusted != c.p_value else ""
+    )
+    ci = (
+        f"{c.ci_level:.0%} CI {c.ci_low:+.3f} to {c.ci_high:+.3f}"
+        if c.ci_low is not None and c.ci_high is not None
+        else "no CI"
+    )
+    explanation = (
+        f"{c.name}: {c.baseline:.3f} -> {c.current:.3f} ({c.difference:+.3f}, {ci}, {p_text}, "
+        f"{c.test}, n={c.n}): {c.verdict}"
+    )
+    if c.verdict == "inconclusive" and c.n_needed:
+        explanation += (
+            f"; about {c.n_needed} examples would be needed to detect a drop of that size"
+        )
+    if c.reasons:
+        explanation += ". " + " ".join(c.reasons)
+    return GateResult(
+        name=f"regression:{c.name}",
+        metric=c.name,
+        value=c.difference,
+        point=c.current,
+        threshold=c.threshold if c.mode != "non_inferiority" else -c.margin,
+        comparison=None,
+        rule=rule,
+        gate_type=gate_type,
+        bound=Bound.CI_LOW if c.mode == "non_inferiority" else Bound.POINT,
+        passed=not c.regressed,
+        explanation=explanation,
+    )
