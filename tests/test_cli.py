@@ -98,7 +98,7 @@ def test_gate_on_unknown_metric_exits_2_before_running(
     )
     done = _run_cmd(good_replay, bench_file, config, tmp_path)
     assert done.returncode == 2
-    assert "reads metric 'acuracy', which no configured stage produces" in done.stderr
+    assert "gate 'a': unknown metric 'acuracy'; did you mean 'accuracy'?" in done.stderr
     assert "did you mean 'accuracy'?" in done.stderr
 
 
