@@ -5,6 +5,7 @@ Holds no logic beyond resolving arguments and printing; registered by ``cli.py``
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from releasegate.config.load import load_config
 from releasegate.config.regression import RegressionSettings
 from releasegate.enums import GateType
 from releasegate.errors import InputError, describe_validation_error
-from releasegate.records.run import PipelineResult
+from releasegate.records.run import SCHEMA_VERSION, PipelineResult
 from releasegate.store.history import find_run_dir, list_runs, metric_values
 
 DEFAULT_DB = Path("reports/history.sqlite")
@@ -51,8 +52,22 @@ def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
     try:
         return PipelineResult.model_validate_json(text)
     except ValidationError as exc:
+        version = _schema_version(text)
+        if version is not None and version != SCHEMA_VERSION:
+            raise InputError(
+                f"{path}: report schema_version {version} was written by another releasegate "
+                f"version (this one reads {SCHEMA_VERSION}); re-run the evaluation"
+            ) from exc
         detail = describe_validation_error(exc)
         raise InputError(f"{path}: not a releasegate report: {detail}") from exc
+
+
+def _schema_version(text: str) -> object:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data.get("schema_version") if isinstance(data, dict) else None
 
 
 def compare_runs(

@@ -160,10 +160,11 @@ class EvaluationPipeline:
         check_gates(gates, catalog, facts)
         check_judge_provider(config)
         check_judge_ready(config, gates, catalog)
+        # Checked with or without a baseline: a typo here is a typo either way.
+        chosen = regression_metrics(config.regression, catalog, facts)
         baseline = load_baseline(baseline_path) if baseline_path else None
         if baseline is not None:
             check_baseline(baseline, catalog)
-            chosen = regression_metrics(config.regression, catalog, facts)
             regression = config.regression.model_copy(update={"metrics": chosen})
             self.config = config = config.model_copy(update={"regression": regression})
         check_backend_name(config.model.backend)

@@ -23,7 +23,8 @@ from releasegate.records.judge import JudgeOutcome
 from releasegate.records.regression import RegressionReport
 from releasegate.records.safety import SafetyReport
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: gates carry enums, ``rule`` and ``evaluated``; the run keeps its metric catalog."""
 
 
 class _Record(BaseModel):
