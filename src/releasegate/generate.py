@@ -6,10 +6,16 @@ Backends stay thin (one ``generate`` method); everything around the call lives h
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
+from releasegate.backends.base import (
+    Backend,
+    Generation,
+    GenerationParams,
+    Prompt,
+    WindowedBackend,
+)
 from releasegate.errors import BackendError
 from releasegate.progress import NullProgress, Progress
 from releasegate.store.generation_cache import GenerationCache, generation_key
@@ -29,7 +35,9 @@ def run_generation(
     """Generate for every prompt; return outputs by sample id and the wall time.
 
     Prompts go to the backend in batches of ``params.batch_size``, longest input first
-    (outputs are joined on ``sample_id``, so order never matters downstream). With a
+    (outputs are joined on ``sample_id``, so order never matters downstream); a
+    ``WindowedBackend`` (an endpoint) gets them all at once and keeps its own window
+    of requests in flight. With a
     ``cache`` and a cacheable backend, stored outputs are served first and every
     finished batch is stored at once, so an interrupted run resumes where it stopped.
 
@@ -58,16 +66,32 @@ def run_generation(
     # Longest first, across the whole benchmark: batches of similar length waste
     # little padding, and an out-of-memory shows up in the first batch, not the last.
     ordered = sorted(todo, key=_prompt_chars, reverse=True)
-    for offset in range(0, len(ordered), params.batch_size):
-        batch = ordered[offset : offset + params.batch_size]
-        outputs = _run_batch(backend, batch, params)
+    for outputs in _chunks(backend, ordered, params, progress):
         if cache is not None:
             cache.put_many([(keys[g.sample_id], g) for g in outputs])
         results.update({g.sample_id: _capped(g, max_output_chars) for g in outputs})
-        progress.advance(STEP, len(batch))
     wall = time.perf_counter() - started
     progress.finish(STEP, note=f"{len(prompts) - len(todo)} from cache" if cache else "")
     return results, wall
+
+
+def _chunks(
+    backend: Backend, ordered: list[Prompt], params: GenerationParams, progress: Progress
+) -> Iterator[list[Generation]]:
+    """Outputs batch by batch, or all at once from a backend with its own window."""
+    if isinstance(backend, WindowedBackend):
+        # model.concurrency requests stay in flight across all prompts; batch_size
+        # never caps them and no request waits for the slowest of a batch.
+        outputs = backend.generate_windowed(
+            ordered, params, on_done=lambda _: progress.advance(STEP, 1)
+        )
+        _check_contract(backend, ordered, outputs)
+        yield outputs
+        return
+    for offset in range(0, len(ordered), params.batch_size):
+        batch = ordered[offset : offset + params.batch_size]
+        yield _run_batch(backend, batch, params)
+        progress.advance(STEP, len(batch))
 
 
 def _run_batch(backend: Backend, batch: list[Prompt], params: GenerationParams) -> list[Generation]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from releasegate import __version__
+from releasegate.backends.base import recorded_config
 from releasegate.backends.registry import check_backend_name, load_backend
 from releasegate.benchmark.load import load_benchmark
 from releasegate.config.gates import QualityGate
@@ -303,7 +304,7 @@ class EvaluationPipeline:
             model_ref=info.ref,
             model_fingerprint=info.fingerprint,
             model_details=info.details,
-            config=config_dict(self.config),
+            config=recorded_config(config_dict(self.config), inputs.backend),
             config_hash=config_hash(self.config),
             baseline_path=inputs.baseline_path,
             methods=methods,

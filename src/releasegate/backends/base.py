@@ -7,9 +7,9 @@ Backends never import scoring.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from releasegate.benchmark.model import ChatMessage
 
@@ -53,6 +53,12 @@ class Generation:
     tokens_out: int | None = None
     ttft_s: float | None = None
     """Time to first token, where the backend streams."""
+    inter_token_s: tuple[float, ...] = ()
+    """Gaps between consecutive streamed chunks (one token each on vLLM, llama.cpp,
+    TGI), where the backend streams."""
+    tokens_source: str | None = None
+    """How ``tokens_in``/``tokens_out`` were obtained (``server usage``, ``tokenizer``);
+    None when they were not counted."""
     cached: bool = False
     """Served from the generation cache instead of the model."""
 
@@ -73,6 +79,9 @@ class ModelInfo:
     per_request_latency: bool = False
     """True when each ``Generation.latency_s`` is one request's own wall time (endpoints),
     so latency percentiles mean something; batched backends divide a batch's time."""
+    concurrency: int | None = None
+    """Requests in flight at once while ``latency_s`` was measured (stated beside every
+    latency figure: a p95 at concurrency 64 is not a p95 at concurrency 1)."""
 
 
 @runtime_checkable
@@ -88,3 +97,38 @@ class Backend(Protocol):
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """Return one generation per prompt, in the same order."""
         ...
+
+
+@runtime_checkable
+class WindowedBackend(Protocol):
+    """A backend that keeps its own window of requests in flight (endpoints).
+
+    ``releasegate.generate`` hands it every prompt at once instead of batches, so
+    ``generation.batch_size`` never caps its concurrency and no request waits for
+    the slowest one of a batch.
+    """
+
+    name: str
+
+    def generate_windowed(
+        self,
+        prompts: Sequence[Prompt],
+        params: GenerationParams,
+        on_done: Callable[[Generation], None],
+    ) -> list[Generation]:
+        """Return one generation per prompt, in order; call ``on_done`` as each finishes."""
+        ...
+
+
+def recorded_config(config: dict[str, Any], backend: object) -> dict[str, Any]:
+    """The effective config as recorded for a run of ``backend``.
+
+    A backend that names the ``model:`` settings it reads (``settings_used``) gets only
+    those recorded, so an endpoint run never shows HF-only settings (``dtype``,
+    ``quantization``...) as if they applied.
+    """
+    used = getattr(backend, "settings_used", None)
+    model = config.get("model")
+    if not isinstance(used, frozenset) or not isinstance(model, dict):
+        return config
+    return {**config, "model": {k: v for k, v in model.items() if k in used}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from releasegate.config.gate_policy import GatePolicy, default_gates
 from releasegate.config.gates import Comparison, GateType, QualityGate
@@ -50,11 +50,32 @@ class ModelSettings(_Section):
     """Endpoint: name of the environment variable holding the API key (never the key);
     unset for local servers that need none."""
     concurrency: int = Field(default=8, ge=1, le=512)
-    """Endpoint: requests in flight at once."""
+    """Endpoint: requests in flight at once, as a sliding window (a new request starts
+    as soon as one finishes), independent of ``generation.batch_size``. Latency
+    figures are reported with the concurrency that produced them."""
     timeout_s: float = Field(default=60.0, gt=0)
-    """Endpoint: seconds per request before it counts as a timeout (then retried)."""
+    """Endpoint: wall-clock deadline per example, from connect to the last byte of the
+    reply, retries and their back-off included; a slow or endless reply fails that
+    example when it runs out."""
     max_retries: int = Field(default=3, ge=0, le=20)
-    """Endpoint: retries on 429/5xx/timeouts, with backoff that honours Retry-After."""
+    """Endpoint: retries on 429/5xx, connection errors and malformed replies, with
+    back-off that honours Retry-After, within ``timeout_s``."""
+    run_timeout_s: float | None = Field(default=None, gt=0)
+    """Endpoint: wall-clock bound on all requests of one stage; examples not finished
+    by then fail. Unset: the run takes at most ``timeout_s`` × examples / concurrency."""
+    api: Literal["chat", "completions"] = "chat"
+    """Endpoint: ``chat`` sends ``/chat/completions`` with messages (the server applies
+    the chat template); ``completions`` sends ``/completions`` with plain text (system
+    prompt and turns joined by blank lines, as the HF backend does for a model without
+    a chat template)."""
+    stream: bool = True
+    """Endpoint: stream replies to measure time to first token and inter-token latency;
+    a server that answers with one JSON body instead is accepted (no TTFT then)."""
+    extra_body: dict[str, JsonValue] = Field(default_factory=dict)
+    """Endpoint: server-specific request fields sent with every request, e.g.
+    ``{repeat_penalty: 1.0}`` for llama.cpp (which applies 1.1 even at temperature 0)
+    or ``{top_k: 1}``. Fields releasegate sets itself (model, messages, prompt,
+    max_tokens, temperature, seed, stop, stream) are refused here."""
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     """``auto``: bf16 on GPUs that support it, fp16 on older GPUs (T4), fp32 on CPU."""
     device: str = "auto"

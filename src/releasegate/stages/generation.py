@@ -9,6 +9,7 @@ import numpy as np
 from releasegate.backends.base import Generation
 from releasegate.config.schema import CostSettings, PipelineConfig
 from releasegate.errors import InputError
+from releasegate.latency import PERCENTILES, latency_metrics, token_count_note
 from releasegate.metrics import (
     PER_SECOND,
     SECONDS,
@@ -26,7 +27,6 @@ from releasegate.stages.base import Evidence, RunInputs
 from releasegate.stages.common import run_backend
 
 NAME = "generation"
-LATENCY_PERCENTILES = (50, 95, 99)
 
 
 def _spec(
@@ -96,13 +96,18 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     *(
         _spec(
-            f"latency_p{q}_s",
-            f"{q}th percentile of single-request latency.",
+            f"{kind}_p{q}_s",
+            f"{q}th percentile of {what}, at the recorded model.concurrency.",
             range_=SECONDS,
             direction=_LOWER,
             needs=(Need.REQUEST_TIMING,),
         )
-        for q in LATENCY_PERCENTILES
+        for kind, what in (
+            ("latency", "single-request latency (first attempt to last byte)"),
+            ("ttft", "time to first token (streamed requests)"),
+            ("itl", "inter-token latency (gaps between streamed chunks, pooled)"),
+        )
+        for q in PERCENTILES
     ),
 )
 
@@ -145,9 +150,15 @@ class GenerationStage:
         fresh = {k: g for k, g in outputs.items() if not g.cached}
         metrics = _throughput(fresh, wall)
         metrics.update(_cost(outputs, fresh, wall, config.cost))
-        if inputs.backend.info().per_request_latency:
-            metrics.update(_latency(fresh))
         notes = []
+        info = inputs.backend.info()
+        if info.per_request_latency:
+            timing, timing_notes = latency_metrics(fresh, concurrency=info.concurrency)
+            metrics.update({k: _metric(k, m.value, m.n) for k, m in timing.items()})
+            notes += timing_notes
+        tokens_note = token_count_note(fresh)
+        if tokens_note:
+            notes.append(tokens_note)
         if missing:
             warning = (
                 f"{len(missing)} of {len(pairs)} examples have no output and count as "
@@ -228,15 +239,3 @@ def _cost(
             len(generated),
         )
     return metrics
-
-
-def _latency(outputs: Mapping[str, Generation]) -> dict[str, MetricValue]:
-    """Per-request latency percentiles (only for backends that time each request)."""
-    seconds = [g.latency_s for g in outputs.values() if g.text is not None and g.latency_s]
-    if not seconds:
-        return {}
-    values = np.percentile(np.array(seconds), LATENCY_PERCENTILES)
-    return {
-        f"latency_p{q}_s": _metric(f"latency_p{q}_s", float(v), len(seconds))
-        for q, v in zip(LATENCY_PERCENTILES, values, strict=True)
-    }

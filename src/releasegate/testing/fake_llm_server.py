@@ -1,9 +1,15 @@
-"""A real HTTP server on 127.0.0.1 that speaks chat completions and Anthropic messages.
+"""A real HTTP server on 127.0.0.1 that speaks chat completions, completions and Anthropic messages.
 
-For tests and benchmarks of the judge with the real SDK clients. It can be
-programmed to answer slowly, with 429 (+ Retry-After), 500, malformed JSON,
-truncated bodies, or a reply of your choosing, and it reports usage figures and
-the highest number of requests it had in flight at once.
+For tests and benchmarks of the judge and the endpoint backend with real clients.
+It streams (server-sent events, one chunk per word-ish token, usage in the last
+chunk when asked) and can be programmed to answer slowly, with 429 (+ Retry-After),
+500, 404, malformed or truncated JSON, HTML, a non-string ``content``, a body that
+trickles a byte at a time, a stream that never ends, or an error that echoes the
+request's ``Authorization`` header. Every loop is bounded (``Fault.duration_s``) and
+stops when the client hangs up. It reports usage figures and the highest number of
+requests it had in flight at once. Only ``/v1/chat/completions``,
+``/v1/completions`` and ``/v1/messages`` exist; any other path is a 404, as on
+vLLM.
 
     with FakeLLMServer(latency_s=0.05) as server:
         server.push_faults(Fault("429", retry_after="0.2"), Fault("500"))
@@ -24,10 +30,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 
-FaultKind = Literal["429", "500", "503", "401", "malformed", "truncated", "slow"]
+FaultKind = Literal[
+    "429",
+    "500",
+    "503",
+    "401",
+    "404",
+    "malformed",
+    "truncated",
+    "slow",
+    "html",
+    "bad_content",
+    "trickle",
+    "stream_forever",
+    "echo_auth",
+]
 
 Verdict = dict[str, object] | str
 """A verdict object (sent as JSON / as a tool call), or raw reply text (e.g. garbage)."""
+
+_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/messages")
+_TOKEN = re.compile(r"\s*\S+|\s+")
 
 _SECTION = re.compile(r"<<<BEGIN_(INPUT|REFERENCE|OUTPUT)_(\w+)>>>\n(.*?)\n<<<END_\1_\2>>>", re.S)
 
@@ -40,7 +63,10 @@ class Fault:
     retry_after: str | None = None
     """Retry-After header value for 429/503."""
     delay_s: float = 0.0
-    """For ``slow``: extra seconds before answering."""
+    """For ``slow``: extra seconds before answering; for ``trickle`` and
+    ``stream_forever``: seconds between bytes / chunks (default 2 s / 0.05 s)."""
+    duration_s: float = 30.0
+    """Upper bound on how long ``trickle`` and ``stream_forever`` keep sending."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,9 @@ class _State:
     in_flight: int = 0
     max_in_flight: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
+    streams: bool = True
+    stream_usage: bool = True
+    token_delay_s: float = 0.0
 
 
 def _prompt_parts(body: dict[str, object]) -> tuple[str, str]:
@@ -103,6 +132,8 @@ def _prompt_parts(body: dict[str, object]) -> tuple[str, str]:
             system = str(msg.get("content", ""))
         elif isinstance(msg, dict) and msg.get("role") == "user":
             user = str(msg.get("content", ""))
+    if isinstance(body.get("prompt"), str):
+        user = str(body["prompt"])
     return str(system), user
 
 
@@ -119,6 +150,23 @@ def _openai_body(body: dict[str, object], text: str, tokens: tuple[int, int]) ->
                 "finish_reason": "stop",
             }
         ],
+        "usage": {
+            "prompt_tokens": tokens[0],
+            "completion_tokens": tokens[1],
+            "total_tokens": tokens[0] + tokens[1],
+        },
+    }
+
+
+def _completion_body(
+    body: dict[str, object], text: str, tokens: tuple[int, int]
+) -> dict[str, object]:
+    return {
+        "id": "cmpl-fake",
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
         "usage": {
             "prompt_tokens": tokens[0],
             "completion_tokens": tokens[1],
@@ -158,16 +206,36 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         """Silence the default stderr access log."""
 
-    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: bytes,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
 
-    def _fault(self, fault: Fault) -> bool:
+    def _start_chunked(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _fault(self, fault: Fault, body: dict[str, object]) -> bool:
         """Apply a fault; True when the response has been sent."""
         if fault.kind == "slow":
             time.sleep(fault.delay_s)
@@ -181,16 +249,72 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return True
-        if fault.kind == "malformed":
-            self._send(200, b'{"id": "chatcmpl-fake", "choices": [ this is not json')
+        if fault.kind in ("malformed", "html", "bad_content"):
+            payload, content_type = _bad_reply(fault.kind, body)
+            self._send(200, payload, content_type=content_type)
+            return True
+        if fault.kind in ("trickle", "stream_forever"):
+            self._endless(fault)
             return True
         headers = {"retry-after": fault.retry_after} if fault.retry_after is not None else {}
-        error = {"error": {"message": f"fake {fault.kind}", "type": "fake_error"}}
-        self._send(int(fault.kind), json.dumps(error).encode(), headers)
+        message = f"fake {fault.kind}"
+        status = int(fault.kind) if fault.kind.isdigit() else 400
+        if fault.kind == "echo_auth":
+            message = f"invalid header Authorization: {self.headers.get('Authorization', '')}"
+        error = {"error": {"message": message, "type": "fake_error"}}
+        self._send(status, json.dumps(error).encode(), headers)
         return True
 
+    def _endless(self, fault: Fault) -> None:
+        """Trickle one byte per ``delay_s``, or stream chunks that never finish (bounded)."""
+        trickle = fault.kind == "trickle"
+        pause = fault.delay_s or (2.0 if trickle else 0.05)
+        self._start_chunked("application/json" if trickle else "text/event-stream")
+        end = time.monotonic() + fault.duration_s
+        piece = b" " if trickle else _sse({"choices": [{"index": 0, "delta": {"content": "a"}}]})
+        self.close_connection = True
+        try:
+            while time.monotonic() < end:
+                self._chunk(piece)
+                time.sleep(pause)
+        except OSError:
+            return  # the client hung up: what a deadline should do
+
+    def _stream(self, body: dict[str, object], text: str, tokens: tuple[int, int]) -> None:
+        """Send ``text`` as server-sent events, one chunk per word-ish token."""
+        state = self.server.state
+        chat = self.path.endswith("/chat/completions")
+        self._start_chunked("text/event-stream")
+        try:
+            for piece in _TOKEN.findall(text) or [""]:
+                if state.token_delay_s:
+                    time.sleep(state.token_delay_s)
+                part: dict[str, object] = {"content": piece} if chat else {"text": piece}
+                choice: dict[str, object] = (
+                    {"index": 0, "delta": part} if chat else {"index": 0, **part}
+                )
+                self._chunk(_sse({"object": "chunk", "choices": [choice]}))
+            final: dict[str, object] = {"index": 0, "finish_reason": "stop"}
+            if chat:
+                final["delta"] = {}
+            else:
+                final["text"] = ""
+            self._chunk(_sse({"object": "chunk", "choices": [final]}))
+            options = body.get("stream_options")
+            if state.stream_usage and isinstance(options, dict) and options.get("include_usage"):
+                usage = {
+                    "prompt_tokens": tokens[0],
+                    "completion_tokens": tokens[1],
+                    "total_tokens": sum(tokens),
+                }
+                self._chunk(_sse({"object": "chunk", "choices": [], "usage": usage}))
+            self._chunk(b"data: [DONE]\n\n")
+            self._end_chunked()
+        except OSError:
+            self.close_connection = True
+
     def do_POST(self) -> None:
-        """Answer a chat-completions or messages request."""
+        """Answer a chat-completions, completions or messages request."""
         state = self.server.state
         started = time.monotonic()
         with state.lock:
@@ -201,8 +325,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
+            path = self.path.split("?", 1)[0].rstrip("/")
+            if path not in _PATHS:
+                error = {"error": {"message": f"no route {path}", "type": "not_found"}}
+                self._send(404, json.dumps(error).encode())
+                return
             time.sleep(state.latency_s)
-            if fault is not None and self._fault(fault):
+            if fault is not None and self._fault(fault, body):
                 return
             system, user = _prompt_parts(body)
             verdict = state.verdict(system, user)
@@ -212,10 +341,15 @@ class _Handler(BaseHTTPRequestHandler):
                 math.ceil(scale * len(system + user) / 4),
                 math.ceil(scale * len(text) / 4),
             )
-            if self.path.rstrip("/").endswith("/messages"):
+            if path.endswith("/messages"):
                 payload = _anthropic_body(body, verdict, tokens)
-            else:
+            elif body.get("stream") is True and state.streams:
+                self._stream(body, text, tokens)
+                return
+            elif path.endswith("/chat/completions"):
                 payload = _openai_body(body, text, tokens)
+            else:
+                payload = _completion_body(body, text, tokens)
             self._send(200, json.dumps(payload).encode())
         finally:
             with state.lock:
@@ -231,8 +365,26 @@ class _Handler(BaseHTTPRequestHandler):
                 )
 
 
+def _bad_reply(kind: FaultKind, body: dict[str, object]) -> tuple[bytes, str]:
+    """A 200 reply that is not a usable completion."""
+    if kind == "html":
+        return b"<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html"
+    if kind == "bad_content":
+        reply = _openai_body(body, "x", (1, 1))
+        reply["choices"] = [
+            {"index": 0, "message": {"role": "assistant", "content": 12345}, "finish_reason": 1}
+        ]
+        return json.dumps(reply).encode(), "application/json"
+    return b'{"id": "chatcmpl-fake", "choices": [ this is not json', "application/json"
+
+
+def _sse(event: dict[str, object]) -> bytes:
+    return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # many clients connect at once (concurrency tests)
     state: _State
 
     def handle_error(self, request: object, client_address: object) -> None:
@@ -298,6 +450,20 @@ class FakeLLMServer:
     def set_usage_scale(self, scale: float) -> None:
         """Report ``scale`` times the usual token counts (a tokenizer that counts more)."""
         self._state.usage_scale = scale
+
+    def set_streaming(
+        self, *, streams: bool = True, usage: bool = True, token_delay_s: float = 0.0
+    ) -> None:
+        """Whether ``stream: true`` is honoured, usage sent last, and the pause per token.
+
+        Args:
+            streams: answer ``stream: true`` with server-sent events (else plain JSON).
+            usage: send a usage chunk when ``stream_options.include_usage`` asks for one.
+            token_delay_s: seconds before each streamed token.
+        """
+        self._state.streams = streams
+        self._state.stream_usage = usage
+        self._state.token_delay_s = token_delay_s
 
     def set_verdict(self, verdict: Callable[[str, str], Verdict]) -> None:
         """Replace the function that produces replies."""
