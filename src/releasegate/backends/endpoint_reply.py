@@ -206,7 +206,7 @@ def _count(value: object) -> bool:
 def _kind(value: object) -> str:
     if value is None:
         return "missing"
-    return f"{type(value).__name__} {str(value)[:40]!r}"
+    return f"{type(value).__name__} {json.dumps(value, ensure_ascii=True)[:40]}"
 
 
 def _short(exc: Exception) -> str:

@@ -255,7 +255,8 @@ class OpenAIEndpointBackend:
                 if attempts > self.settings.max_retries:
                     if exc.unreachable:
                         self._abort = exc.reason
-                    return self._failure(prompt, f"{exc.reason} (after {attempts} attempts)")
+                    after = f" (after {attempts} attempts)" if attempts > 1 else ""
+                    return self._failure(prompt, exc.reason + after)
                 wait = exc.retry_after if exc.retry_after is not None else _backoff(attempts)
                 if time.perf_counter() + wait >= deadline:
                     return self._failure(

@@ -50,7 +50,7 @@ Verdict = dict[str, object] | str
 """A verdict object (sent as JSON / as a tool call), or raw reply text (e.g. garbage)."""
 
 _PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/messages")
-_TOKEN = re.compile(r"\s*\S+|\s+")
+_TOKEN = re.compile(r".{1,4}", re.S)
 
 _SECTION = re.compile(r"<<<BEGIN_(INPUT|REFERENCE|OUTPUT)_(\w+)>>>\n(.*?)\n<<<END_\1_\2>>>", re.S)
 
@@ -115,11 +115,18 @@ class _State:
     usage_scale: float = 1.0
     faults: deque[Fault] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(init=False)
     in_flight: int = 0
     max_in_flight: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
     streams: bool = True
     stream_usage: bool = True
+    hold_until: int = 0
+    hold_max_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
+
     token_delay_s: float = 0.0
 
 
@@ -321,6 +328,11 @@ class _Handler(BaseHTTPRequestHandler):
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
             fault = state.faults.popleft() if state.faults else None
+            state.arrived.notify_all()
+            if state.hold_until:
+                state.arrived.wait_for(
+                    lambda: state.max_in_flight >= state.hold_until, timeout=state.hold_max_s
+                )
         body: dict[str, object] = {}
         try:
             length = int(self.headers.get("Content-Length", "0"))
@@ -464,6 +476,16 @@ class FakeLLMServer:
         self._state.streams = streams
         self._state.stream_usage = usage
         self._state.token_delay_s = token_delay_s
+
+    def hold_until_in_flight(self, n: int, *, max_wait_s: float = 10.0) -> None:
+        """Hold every request until ``n`` are in flight at once (or ``max_wait_s`` passed).
+
+        Proves a client's concurrency without timing: a client that keeps fewer than
+        ``n`` requests in flight waits the full ``max_wait_s`` and ``max_in_flight``
+        shows how many it had.
+        """
+        self._state.hold_until = n
+        self._state.hold_max_s = max_wait_s
 
     def set_verdict(self, verdict: Callable[[str, str], Verdict]) -> None:
         """Replace the function that produces replies."""
