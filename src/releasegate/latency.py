@@ -57,7 +57,7 @@ def token_count_note(outputs: Mapping[str, Generation]) -> str | None:
     done = [g for g in outputs.values() if g.text is not None]
     if not done:
         return None
-    sources = Counter(g.tokens_source or "not reported" for g in done)
+    sources = Counter(_source(g) for g in done)
     if set(sources) == {"not reported"} and all(g.tokens_out is None for g in done):
         return (
             "token counts: not reported by the backend, so token throughput and token-priced "
@@ -65,6 +65,12 @@ def token_count_note(outputs: Mapping[str, Generation]) -> str | None:
         )
     parts = [f"{source} for {n} of {len(done)}" for source, n in sorted(sources.items())]
     return "token counts: " + ", ".join(parts) + " (counts differ by tokenizer and server)"
+
+
+def _source(generation: Generation) -> str:
+    if generation.tokens_source:
+        return generation.tokens_source
+    return "counted by the backend" if generation.tokens_out is not None else "not reported"
 
 
 def _percentiles(kind: str, values: list[float]) -> dict[str, MetricValue]:

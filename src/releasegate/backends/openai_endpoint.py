@@ -61,7 +61,7 @@ BACKOFF_BASE_S = 0.25
 BACKOFF_MAX_S = 8.0
 _ERROR_BODY_BYTES = 64 * 1024
 _SECRET_QUERY = re.compile(r"(?i)(key|token|secret|passw|auth|sig|credential)")
-_AUTH_ECHO = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{4,}")
+_AUTH_ECHO = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}")
 
 
 class _Retry(Exception):  # noqa: N818 - control flow, never escapes this module
@@ -329,6 +329,8 @@ class OpenAIEndpointBackend:
                 else "; no key was sent: name its variable in model.api_key_env"
             )
             return _Fatal(where + hint, endpoint_wide=True)
+        if status in (400, 422) and self.settings.stream:
+            where += "; if the server rejects streaming (stream_options), set model.stream: false"
         return _Fatal(where, endpoint_wide=status in ENDPOINT_WIDE_STATUS)
 
     def _not_found_hint(self) -> str:
