@@ -167,6 +167,20 @@ def test_an_unreachable_server_is_named_and_does_not_retry_every_example() -> No
     assert f"POST {url}/chat/completions: cannot connect" in (out[0].error or "")
 
 
+def test_deadline_misses_in_a_row_stop_the_requests_not_yet_sent(
+    server: FakeLLMServer,
+) -> None:
+    server.push_faults(*[Fault("trickle", delay_s=0.1, duration_s=10)] * 24)
+    backend = _backend(server, concurrency=2, timeout_s=0.5, max_retries=3)
+    started = time.monotonic()
+    out = backend.generate(_prompts(24), GenerationParams())
+    assert time.monotonic() - started < 5
+    assert all(g.text is None for g in out)
+    assert "no complete reply within model.timeout_s (0.5 s" in (out[0].error or "")
+    assert "4 requests in a row got no complete reply" in (out[-1].error or "")
+    assert len(server.requests) <= 6
+
+
 def test_the_run_bound_fails_what_is_not_finished(server: FakeLLMServer) -> None:
     server.push_faults(Fault("slow", delay_s=3.0))
     backend = _backend(server, concurrency=1, run_timeout_s=0.5, timeout_s=10)

@@ -8,7 +8,8 @@ each example carries its time to first token and the gaps between chunks.
 Every example has a wall-clock deadline (``model.timeout_s``) from connect to the
 last byte, retries and back-off included, so a server that trickles a byte at a
 time or streams forever cannot hold a run; ``model.run_timeout_s`` bounds the whole
-stage. 429, 5xx, dropped connections and malformed 200 replies (truncated JSON,
+stage, and deadline misses in a row (twice the concurrency) stop the requests not yet
+sent. 429, 5xx, dropped connections and malformed 200 replies (truncated JSON,
 HTML, a non-string ``content``) are retried with back-off that honours Retry-After,
 then become that example's failure with the reason. A 401/403/404 or an endpoint
 that cannot be reached stops the remaining requests (they would all fail alike) and
@@ -57,6 +58,10 @@ OWN_FIELDS = frozenset(
     {"model", "messages", "prompt", "max_tokens", "temperature", "seed", "stop", "stream"}
 )
 """Request fields releasegate sets itself; ``model.extra_body`` may not override them."""
+LATE_IN_A_ROW = 4
+"""This many deadline misses in a row (at least twice the concurrency) stop the
+requests not yet sent: a server that trickles or never finishes cannot hold a run of
+N examples for N / concurrency deadlines."""
 BACKOFF_BASE_S = 0.25
 BACKOFF_MAX_S = 8.0
 _ERROR_BODY_BYTES = 64 * 1024
@@ -115,6 +120,8 @@ class OpenAIEndpointBackend:
         self._where = f"POST {redact_url(self._endpoint)}"
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._abort: str | None = None
+        self._late_in_row = 0
+        self._late_limit = max(LATE_IN_A_ROW, 2 * settings.concurrency)
 
     @classmethod
     def claims(cls, ref: str) -> bool:
@@ -201,6 +208,7 @@ class OpenAIEndpointBackend:
     ) -> list[Generation]:
         s = self.settings
         self._abort = None
+        self._late_in_row = 0
         results: list[Generation | None] = [None] * len(prompts)
         queue = deque(range(len(prompts)))
         n = s.concurrency
@@ -242,6 +250,13 @@ class OpenAIEndpointBackend:
                     self._attempt(client, body), timeout=deadline - time.perf_counter()
                 )
             except asyncio.TimeoutError:
+                self._late_in_row += 1
+                if self._late_in_row >= self._late_limit:
+                    self._abort = (
+                        f"{self._late_in_row} requests in a row got no complete reply within "
+                        f"model.timeout_s ({timeout:g} s); {redact_url(self.url)} is not "
+                        "answering in time"
+                    )
                 return self._failure(
                     prompt,
                     f"{self._where}: no complete reply within model.timeout_s "
@@ -266,6 +281,7 @@ class OpenAIEndpointBackend:
                     )
                 await asyncio.sleep(wait)
                 continue
+            self._late_in_row = 0
             return self._generation(prompt, reply, started)
 
     async def _attempt(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Reply:

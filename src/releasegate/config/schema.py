@@ -62,7 +62,8 @@ class ModelSettings(_Section):
     back-off that honours Retry-After, within ``timeout_s``."""
     run_timeout_s: float | None = Field(default=None, gt=0)
     """Endpoint: wall-clock bound on all requests of one stage; examples not finished
-    by then fail. Unset: the run takes at most ``timeout_s`` × examples / concurrency."""
+    by then fail. Unset: no bound beyond ``timeout_s`` per example (deadline misses in
+    a row, twice the concurrency, stop the requests not yet sent)."""
     api: Literal["chat", "completions"] = "chat"
     """Endpoint: ``chat`` sends ``/chat/completions`` with messages (the server applies
     the chat template); ``completions`` sends ``/completions`` with plain text (system
