@@ -25,7 +25,7 @@ from releasegate.testing.engines import (
     transformers_serve_argv,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 SUBSET = 100
 

@@ -18,7 +18,7 @@ from releasegate.backends.base import Generation
 from releasegate.backends.hf import HFBackend
 from releasegate.testing.engines import engine_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def test_in_process_vllm_backend_gives_the_hf_backends_outputs(
@@ -34,7 +34,7 @@ def test_in_process_vllm_backend_gives_the_hf_backends_outputs(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=840,
+        timeout=1700,
     )
     assert proc.returncode == 0, f"vllm runner failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
     result = json.loads(out.read_text(encoding="utf-8"))

@@ -25,7 +25,7 @@ from engine_support import (
 from releasegate.backends.base import Prompt
 from releasegate.testing.engines import EngineServer, engine_env, free_port, vllm_server_argv
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")
