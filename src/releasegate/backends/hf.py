@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
+from releasegate.backends.chat import encode_prompt, render_prompt
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
 
@@ -308,24 +309,21 @@ class HFBackend:
     # --------------------------------------------------------------- generation
     def render(self, prompt: Prompt) -> str:
         """The exact text fed to the model for ``prompt`` (chat template applied if any)."""
-        system = prompt.system_prompt or self._settings.system_prompt
-        if isinstance(prompt.input, str):
-            messages = [{"role": "user", "content": prompt.input}]
-        else:
-            messages = [{"role": m.role, "content": m.content} for m in prompt.input]
-        if system and not any(m["role"] == "system" for m in messages):
-            messages.insert(0, {"role": "system", "content": system})
-        if self._use_template:
-            text = self._tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=False
-            )
-            return str(text)
-        return "\n\n".join(m["content"] for m in messages)
+        return render_prompt(
+            self._tokenizer,
+            prompt,
+            default_system=self._settings.system_prompt,
+            use_template=self._use_template,
+        )
 
     def encode(self, prompt: Prompt) -> list[int]:
         """Prompt token ids (the template carries its own special tokens)."""
-        ids = self._tokenizer(self.render(prompt), add_special_tokens=not self._use_template)
-        return list(ids["input_ids"])
+        return encode_prompt(
+            self._tokenizer,
+            prompt,
+            default_system=self._settings.system_prompt,
+            use_template=self._use_template,
+        )
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """One generation per prompt, in order; batches are length-sorted internally."""

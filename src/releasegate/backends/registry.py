@@ -35,6 +35,7 @@ BACKENDS: Registry[BackendFactory] = Registry("backend", group="releasegate.back
 BACKENDS.add("replay", "releasegate.backends.replay:ReplayBackend")
 BACKENDS.add("hf", "releasegate.backends.hf:HFBackend")
 BACKENDS.add("openai", "releasegate.backends.openai_endpoint:OpenAIEndpointBackend")
+BACKENDS.add("vllm", "releasegate.backends.vllm:VLLMBackend")
 
 
 def detect_backend(ref: str) -> str:

@@ -38,9 +38,10 @@ class ModelSettings(_Section):
     """The model under test and how to load it (``model:``)."""
 
     backend: str = "auto"
-    """Force a backend by its registered name (``hf``, ``replay``, ``openai``, or a
-    plugin's); ``auto`` lets each registered backend claim the ``--model`` reference by
-    its form (a model directory, a ``.jsonl`` replay, an ``http(s)://`` URL)."""
+    """Force a backend by its registered name (``hf``, ``vllm``, ``replay``, ``openai``,
+    or a plugin's); ``auto`` lets each registered backend claim the ``--model`` reference
+    by its form (a model directory, a ``.jsonl`` replay, an ``http(s)://`` URL). ``vllm``
+    claims nothing (a model directory is ``hf``'s): choose it by name."""
     base_model: str | None = None
     """For a LoRA/PEFT adapter: the base model directory, overriding the one named in
     ``adapter_config.json`` (a relative path there is read relative to the adapter)."""

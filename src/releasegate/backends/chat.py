@@ -1,0 +1,55 @@
+"""Prompt rendering shared by the local-weight backends (HF and in-process vLLM).
+
+Both feed the model the same token ids for the same example: the example's turns
+(or its single input as a user turn), the config's system prompt prepended when the
+example has none, rendered through the tokenizer's chat template (with the
+generation prompt) when the model has one and ``model.use_chat_template`` is on, else
+the turns' contents joined by blank lines. A template carries its own special
+tokens, so the tokenizer adds none to a templated prompt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from releasegate.backends.base import Prompt
+
+__all__ = ["encode_prompt", "prompt_messages", "render_prompt", "uses_chat_template"]
+
+
+def uses_chat_template(tokenizer: Any, *, use_chat_template: bool) -> bool:
+    """Whether prompts go through the tokenizer's chat template."""
+    return bool(use_chat_template and getattr(tokenizer, "chat_template", None))
+
+
+def prompt_messages(prompt: Prompt, default_system: str | None = None) -> list[dict[str, str]]:
+    """The chat turns for ``prompt``, with a system turn first when one applies."""
+    system = prompt.system_prompt or default_system
+    if isinstance(prompt.input, str):
+        messages = [{"role": "user", "content": prompt.input}]
+    else:
+        messages = [{"role": m.role, "content": m.content} for m in prompt.input]
+    if system and not any(m["role"] == "system" for m in messages):
+        messages.insert(0, {"role": "system", "content": system})
+    return messages
+
+
+def render_prompt(
+    tokenizer: Any, prompt: Prompt, *, default_system: str | None, use_template: bool
+) -> str:
+    """The exact text fed to the model for ``prompt``."""
+    messages = prompt_messages(prompt, default_system)
+    if use_template:
+        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return str(text)
+    return "\n\n".join(m["content"] for m in messages)
+
+
+def encode_prompt(
+    tokenizer: Any, prompt: Prompt, *, default_system: str | None, use_template: bool
+) -> list[int]:
+    """Prompt token ids (a templated prompt gets no extra special tokens)."""
+    text = render_prompt(
+        tokenizer, prompt, default_system=default_system, use_template=use_template
+    )
+    return list(tokenizer(text, add_special_tokens=not use_template)["input_ids"])
