@@ -15,7 +15,7 @@ from releasegate.backends.base import GenerationParams, ModelInfo, Prompt
 from releasegate.backends.hf import HFBackend
 from releasegate.backends.replay import ReplayBackend
 from releasegate.config.schema import ModelSettings
-from releasegate.latency import latency_pass
+from releasegate.latency_pass import latency_pass
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "task-api"
