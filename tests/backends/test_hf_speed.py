@@ -161,3 +161,39 @@ def test_latency_pass_is_off_by_default_and_skips_models_it_cannot_time(tmp_path
             raise AssertionError("an endpoint times its own requests")
 
     assert latency_pass(Endpoint(), prompts(3), params, sample=2, warmup=0, seed=0) == ({}, [])  # type: ignore[arg-type]
+
+
+# ------------------------------------------------- decoding matches plain generate
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["tiny-v1", "tiny-v1-lora"])
+def test_batched_outputs_are_identical_to_plain_generate(model: str) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    torch.set_num_threads(1)
+    ref = EXAMPLE / "models" / model
+    backend = HFBackend.from_settings(str(ref), ModelSettings(device="cpu", threads=1))
+    batch = prompts(7)
+    gens = backend.generate(batch, GenerationParams(max_new_tokens=64, batch_size=3))
+
+    if model.endswith("lora"):
+        import warnings
+
+        from peft import PeftModel
+
+        with warnings.catch_warnings():  # peft calls a transformers API marked deprecated
+            warnings.simplefilter("ignore", FutureWarning)
+            plain = PeftModel.from_pretrained(
+                transformers.AutoModelForCausalLM.from_pretrained(str(V1)), str(ref)
+            ).merge_and_unload()
+    else:
+        plain = transformers.AutoModelForCausalLM.from_pretrained(str(ref))
+    tok = transformers.AutoTokenizer.from_pretrained(str(ref))
+    for prompt, gen in zip(batch, gens, strict=True):
+        text = tok.apply_chat_template(
+            [{"role": "user", "content": prompt.input}], add_generation_prompt=True, tokenize=False
+        )
+        ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        with torch.inference_mode():
+            out = plain.generate(ids, max_new_tokens=64, do_sample=False)
+        expected = tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+        assert gen.text == expected, prompt.sample_id
