@@ -197,3 +197,14 @@ def test_batched_outputs_are_identical_to_plain_generate(model: str) -> None:
             out = plain.generate(ids, max_new_tokens=64, do_sample=False)
         expected = tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
         assert gen.text == expected, prompt.sample_id
+
+
+def test_latency_gates_are_plannable_on_a_local_model_with_the_pass_on() -> None:
+    from releasegate.config.schema import PipelineConfig
+    from releasegate.latency import times_requests
+
+    local = ModelInfo(backend="hf", ref="m", fingerprint="sha256:x", cacheable=True)
+    replay = ModelInfo(backend="replay", ref="r.jsonl", fingerprint="sha256:y")
+    on = PipelineConfig.model_validate({"generation": {"latency_sample": 50}})
+    assert times_requests(local, on) and not times_requests(local, PipelineConfig())
+    assert not times_requests(replay, on)  # nothing to time
