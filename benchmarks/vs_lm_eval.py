@@ -212,6 +212,8 @@ def cached_rerun(env: dict[str, str], work: Path) -> None:
         str(EXAMPLE / "releasegate.yaml"),
         "--output-dir",
         str(work / "reports"),
+        "--save-baseline",  # a DEPLOY writes its baseline here, not into the repository
+        str(work / "baseline.json"),
     ]
     quiet = {**env, "COLUMNS": "120"}
     print("\n`releasegate run` on the example (tiny-v1, 500 examples + red-team), same output dir:")
