@@ -122,8 +122,9 @@ def test_a_fully_cached_rerun_never_loads_the_model(tmp_path: Path) -> None:
         )
         line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
         results.append(line.split()[1:])
-    assert results[0] == ["0", "True", "1"]  # cold: the model loaded once
-    assert results[1] == ["0", "False", "0"]  # cached: torch never imported
+    assert results[0][0] == results[1][0] in ("0", "1")  # the same decision, not ERROR
+    assert results[0][1:] == ["True", "1"]  # cold: the model loaded once
+    assert results[1][1:] == ["False", "0"]  # cached: torch never imported
 
 
 # ---------------------------------------------------------------- latency pass
