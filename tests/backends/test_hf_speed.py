@@ -202,7 +202,7 @@ def test_batched_outputs_are_identical_to_plain_generate(model: str) -> None:
 
 def test_latency_gates_are_plannable_on_a_local_model_with_the_pass_on() -> None:
     from releasegate.config.schema import PipelineConfig
-    from releasegate.latency import times_requests
+    from releasegate.latency_pass import times_requests
 
     local = ModelInfo(backend="hf", ref="m", fingerprint="sha256:x", cacheable=True)
     replay = ModelInfo(backend="replay", ref="r.jsonl", fingerprint="sha256:y")
