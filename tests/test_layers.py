@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "benchmark": 3,
     "backends": 3,
     "generate": 3,
+    "latency_pass": 3,
     "latency": 3,
     "scoring": 3,
     "judge": 3,

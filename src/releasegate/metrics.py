@@ -118,7 +118,10 @@ class Need(str, Enum):
     TOKEN_PRICES = "token prices (`cost.input_price_per_mtok` and `cost.output_price_per_mtok`)"
     GPU_PRICE = "a GPU hourly rate (`cost.gpu_usd_per_hour`)"
     TOKEN_COUNTS = "a backend that reports token counts"
-    REQUEST_TIMING = "a backend that times each request on its own (an endpoint)"
+    REQUEST_TIMING = (
+        "a backend that times each request on its own (an endpoint), or a local model "
+        "with `generation.latency_sample` set"
+    )
 
 
 @dataclass(frozen=True)

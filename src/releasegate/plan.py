@@ -19,6 +19,7 @@ from releasegate.config.schema import PipelineConfig
 from releasegate.enums import Bound
 from releasegate.errors import BaselineError, ConfigError
 from releasegate.judge.providers import PROVIDERS, default_api_key_env
+from releasegate.latency_pass import times_requests
 from releasegate.metrics import Kind, MetricCatalog, MetricKey, MetricSpec, Need
 from releasegate.records.baseline import Baseline, FlatBaseline
 from releasegate.safety.suite import RedTeamItem
@@ -59,7 +60,7 @@ def plan_facts(
         categories=frozenset(benchmark.categories) if benchmark is not None else frozenset(),
         attack_categories=frozenset(i.category for i in suite if i.kind == "attack"),
         has_benign=any(i.kind == "benign" for i in suite),
-        per_request_timing=None if backend is None else backend.per_request_latency,
+        per_request_timing=None if backend is None else times_requests(backend, config),
         token_counts=None,
         check_categories=benchmark is not None,
     )

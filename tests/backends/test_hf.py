@@ -218,8 +218,10 @@ def test_adapter_base_override_and_unresolvable_base(tmp_path: Path) -> None:
     shutil.copytree(LORA, moved)  # "../tiny-v1" no longer resolves from here
     backend = HFBackend.from_settings(str(moved), ModelSettings(device="cpu", base_model=str(V1)))
     assert Path(backend.info().details["base"]) == V1
+    unresolved = HFBackend.from_settings(str(moved), ModelSettings(device="cpu"))
+    assert not unresolved.loaded  # loading waits for the first generation
     with pytest.raises(BackendError, match=r"could not load adapter .* on base '\.\./tiny-v1'"):
-        HFBackend.from_settings(str(moved), ModelSettings(device="cpu"))
+        unresolved.generate(bench_prompts(1)[0][:1], GenerationParams(max_new_tokens=4))
 
 
 @pytest.mark.slow

@@ -22,18 +22,25 @@ missing one raises ``MissingDependencyError`` naming the ``hf`` extra.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
+import math
+import os
+import struct
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.backends.chat import encode_prompt, render_prompt
+from releasegate.backends.cpu_threads import default_threads, prepare_openmp
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
 
@@ -175,39 +182,235 @@ def _stop_criteria(
     return _StopOnStrings()
 
 
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _safetensors_parameters(model_dir: Path) -> str:
+    """Parameters stored in a directory's safetensors files (their headers only), or ""."""
+    files = sorted(model_dir.glob("*.safetensors"))
+    if not files or any(model_dir.glob("*.bin")):
+        return ""
+    total = 0
+    for f in files:
+        try:
+            with f.open("rb") as fh:
+                size = struct.unpack("<Q", fh.read(8))[0]
+                header = json.loads(fh.read(size))
+        except (OSError, ValueError, struct.error):
+            return ""
+        total += sum(
+            math.prod(v.get("shape", [])) for k, v in header.items() if k != "__metadata__"
+        )
+    return str(total)
+
+
+def _probe_device(device: str) -> str:
+    """The device ``_pick_device`` will choose, found without importing torch.
+
+    ``auto`` is CUDA when a CUDA build of torch and an NVIDIA driver with a visible GPU
+    are present, else CPU. Checked again after loading.
+    """
+    if device != "auto":
+        return device
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    driver = Path("/proc/driver/nvidia/gpus")
+    has_gpu = driver.is_dir() and any(driver.iterdir())
+    cpu_build = "+cpu" in _version("torch")
+    return "cuda" if has_gpu and not cpu_build and visible not in ("", "-1") else "cpu"
+
+
+def _probe_dtype(dtype: str, device: str) -> str:
+    """The dtype ``_pick_dtype`` will choose, found without importing torch.
+
+    On a GPU with ``auto`` it stays ``auto`` (only torch knows the GPU's bf16 support;
+    the GPU model is in the details instead); anything else is checked after loading.
+    """
+    if dtype != "auto":
+        return dtype
+    return "float32" if device == "cpu" else "auto"
+
+
+def _gpu_models() -> str:
+    """The NVIDIA GPUs' model names from the driver (no torch), e.g. ``Tesla T4``."""
+    names = []
+    for info in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):
+        with contextlib.suppress(OSError):
+            for line in info.read_text().splitlines():
+                if line.startswith("Model:"):
+                    names.append(line.partition(":")[2].strip())
+    return ",".join(names)
+
+
+def _has_chat_template(tok_dir: Path) -> bool:
+    if (tok_dir / "chat_template.jinja").is_file() or (tok_dir / "chat_template.json").is_file():
+        return True
+    return bool(_read_json(tok_dir / "tokenizer_config.json").get("chat_template"))
+
+
+@dataclass(frozen=True)
+class _LoadPlan:
+    """Everything known about a model before loading it, read from its files."""
+
+    path: Path
+    base: str
+    is_adapter: bool
+    tok_dir: str
+    device: str
+    dtype: str
+    chat_template: bool
+    threads: int
+    config: dict[str, Any]
+
+    @classmethod
+    def make(cls, path: Path, base: str, *, is_adapter: bool, settings: ModelSettings) -> _LoadPlan:
+        tok_dir = path if any((path / f).is_file() for f in _TOKENIZER_FILES) else Path(base)
+        device = _probe_device(settings.device)
+        model_dir = Path(base) if is_adapter else path
+        return cls(
+            path=path,
+            base=base,
+            is_adapter=is_adapter,
+            tok_dir=str(tok_dir),
+            device=device,
+            dtype=_probe_dtype(settings.dtype, device),
+            chat_template=settings.use_chat_template and _has_chat_template(tok_dir),
+            threads=settings.threads or default_threads(),
+            config=_read_json(model_dir / "config.json"),
+        )
+
+    def details(self) -> dict[str, str]:
+        """Load details for reports and the generation cache key (no torch needed)."""
+        model_dir = Path(self.base) if self.is_adapter else self.path
+        return {
+            "kind": "adapter" if self.is_adapter else "full",
+            "base": self.base if self.is_adapter else "",
+            "architecture": ",".join(self.config.get("architectures") or []),
+            "parameters": _safetensors_parameters(model_dir) if model_dir.is_dir() else "",
+            "dtype": self.dtype,
+            "device": self.device,
+            "chat_template": "yes" if self.chat_template else "no",
+            **({"gpu": _gpu_models()} if self.device.startswith("cuda") else {}),
+            "transformers": _version("transformers"),
+            "torch": _version("torch"),
+        }
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A model in memory and what generation needs from it."""
+
+    torch: Any
+    transformers: Any
+    model: Any
+    tokenizer: Any
+    device: str
+    eos_ids: list[int]
+    pad_id: int
+    use_template: bool
+
+
+def _load(ref: str, plan: _LoadPlan, settings: ModelSettings) -> _Loaded:
+    """Load the planned model; fail loudly if it differs from what the plan recorded."""
+    prepare_openmp()
+    torch, transformers = _import_hf()
+    if plan.device == "cpu":
+        torch.set_num_threads(plan.threads)
+    device = _pick_device(torch, settings.device)
+    dtype = _pick_dtype(torch, settings.dtype, device)
+    quant = _quantization_config(transformers, settings.quantization, dtype)
+    kwargs: dict[str, Any] = {"dtype": dtype, "trust_remote_code": settings.trust_remote_code}
+    if quant is not None:
+        kwargs["quantization_config"] = quant
+        kwargs["device_map"] = {"": device}
+    try:
+        with _quiet_progress(transformers):
+            model = transformers.AutoModelForCausalLM.from_pretrained(plan.base, **kwargs)
+            if plan.is_adapter:
+                model = _attach_adapter(model, plan.path, merge=quant is None)
+            if quant is None:
+                model = model.to(device)
+            model.eval()
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                plan.tok_dir, trust_remote_code=settings.trust_remote_code
+            )
+    except (MissingDependencyError, BackendError):
+        raise
+    except Exception as exc:
+        what = f"adapter {ref!r} on base {plan.base!r}" if plan.is_adapter else f"model {ref!r}"
+        raise BackendError(f"could not load {what}: {type(exc).__name__}: {exc}") from exc
+    tokenizer.padding_side = "left"
+    actual = {
+        "device": device,
+        "dtype": str(dtype).removeprefix("torch.") if plan.dtype != "auto" else "auto",
+        "chat_template": settings.use_chat_template and bool(tokenizer.chat_template),
+    }
+    planned = {"device": plan.device, "dtype": plan.dtype, "chat_template": plan.chat_template}
+    if actual != planned:
+        raise BackendError(
+            f"{ref}: loaded with {actual}, but the files predicted {planned} (used in the "
+            "generation cache key); set model.device and model.dtype explicitly"
+        )
+    eos = {tokenizer.eos_token_id} | _as_set(getattr(model.generation_config, "eos_token_id", None))
+    eos_ids = sorted(i for i in eos if isinstance(i, int))
+    if not eos_ids:
+        raise BackendError(f"{ref}: the tokenizer and generation config define no EOS token")
+    pad = tokenizer.pad_token_id
+    return _Loaded(
+        torch=torch,
+        transformers=transformers,
+        model=model,
+        tokenizer=tokenizer,
+        device=str(next(iter(model.parameters())).device),
+        eos_ids=eos_ids,
+        pad_id=pad if isinstance(pad, int) else eos_ids[0],
+        use_template=bool(settings.use_chat_template and tokenizer.chat_template),
+    )
+
+
 class HFBackend:
-    """A local transformers model (full or PEFT adapter) behind the Backend protocol."""
+    """A local transformers model (full or PEFT adapter) behind the Backend protocol.
+
+    ``from_settings`` only reads files: the fingerprint and the load details come
+    from the model directory without importing torch, and the model itself is loaded
+    on the first call that needs it (``generate``, ``render``, ``encode``), so a run
+    served entirely from the generation cache does no model work at all.
+    """
 
     name = "hf"
+    loads = 0
+    """How many models this process has loaded (all instances): tests assert a cached
+    run leaves it at zero."""
 
     def __init__(
-        self,
-        ref: str,
-        *,
-        model: Any,
-        tokenizer: Any,
-        settings: ModelSettings,
-        fingerprint: str,
-        details: dict[str, str],
+        self, ref: str, *, plan: _LoadPlan, settings: ModelSettings, fingerprint: str
     ) -> None:
-        """Wrap an already loaded model; use ``from_settings`` to load one from disk."""
+        """A backend for an already validated ``plan``; use ``from_settings``."""
         self._ref = ref
-        self._model = model
-        self._tokenizer = tokenizer
+        self._plan = plan
         self._settings = settings
         self._fingerprint = fingerprint
-        self._details = details
-        self._torch, self._transformers = _import_hf()
-        self._device = str(next(iter(model.parameters())).device)
-        eos = {tokenizer.eos_token_id} | _as_set(
-            getattr(model.generation_config, "eos_token_id", None)
-        )
-        self._eos_ids = sorted(i for i in eos if isinstance(i, int))
-        if not self._eos_ids:
-            raise BackendError(f"{ref}: the tokenizer and generation config define no EOS token")
-        pad = tokenizer.pad_token_id
-        self._pad_id: int = pad if isinstance(pad, int) else self._eos_ids[0]
-        self._use_template = bool(settings.use_chat_template and tokenizer.chat_template)
+        self._details = plan.details()
+        self._state: _Loaded | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -220,18 +423,19 @@ class HFBackend:
 
     @classmethod
     def from_settings(cls, ref: str, settings: ModelSettings | None = None) -> HFBackend:
-        """Load the model at ``ref`` (a local directory) as ``settings`` say.
+        """Check the model at ``ref`` (a local directory) and fingerprint it; no loading yet.
 
         Args:
             ref: A model or adapter directory.
             settings: The config's ``model`` section; defaults when ``None``.
 
         Returns:
-            A ready backend.
+            A backend that loads the model on first use.
 
         Raises:
-            BackendError: The path is missing or not a model, or loading failed.
-            MissingDependencyError: torch/transformers/peft or bitsandbytes is missing.
+            BackendError: The path is missing or not a model.
+            MissingDependencyError: torch/transformers, peft (adapters) or bitsandbytes
+                (quantization) is not installed.
         """
         settings = settings if settings is not None else ModelSettings()
         path = Path(ref).expanduser()
@@ -243,58 +447,30 @@ class HFBackend:
                 f"{ref!r} is neither a model directory (config.json) nor a PEFT adapter "
                 "(adapter_config.json)"
             )
-        torch, transformers = _import_hf()
-        device = _pick_device(torch, settings.device)
-        dtype = _pick_dtype(torch, settings.dtype, device)
-        quant = _quantization_config(transformers, settings.quantization, dtype)
+        for module in ("torch", "transformers", *(("peft",) if is_adapter else ())):
+            if not _installed(module):
+                raise MissingDependencyError("hf backend", extra="hf")
+        if settings.quantization != "none" and not _installed("bitsandbytes"):
+            raise MissingDependencyError(
+                f"{settings.quantization} quantization (bitsandbytes)", extra="quant"
+            )
         base = resolve_adapter_base(path, settings.base_model) if is_adapter else str(path)
-        kwargs: dict[str, Any] = {"dtype": dtype, "trust_remote_code": settings.trust_remote_code}
-        if quant is not None:
-            kwargs["quantization_config"] = quant
-            kwargs["device_map"] = {"": device}
-        try:
-            with _quiet_progress(transformers):
-                model = transformers.AutoModelForCausalLM.from_pretrained(base, **kwargs)
-                if is_adapter:
-                    model = _attach_adapter(model, path, merge=quant is None)
-                if quant is None:
-                    model = model.to(device)
-                model.eval()
-                tok_dir = path if any((path / f).is_file() for f in _TOKENIZER_FILES) else base
-                tokenizer = transformers.AutoTokenizer.from_pretrained(
-                    tok_dir, trust_remote_code=settings.trust_remote_code
-                )
-        except (MissingDependencyError, BackendError):
-            raise
-        except Exception as exc:
-            what = f"adapter {ref!r} on base {base!r}" if is_adapter else f"model {ref!r}"
-            raise BackendError(f"could not load {what}: {type(exc).__name__}: {exc}") from exc
-        tokenizer.padding_side = "left"
         dirs = [path]
         if is_adapter and Path(base).is_dir():
             dirs.append(Path(base))
-        details = {
-            "kind": "adapter" if is_adapter else "full",
-            "base": base if is_adapter else "",
-            "architecture": ",".join(getattr(model.config, "architectures", None) or []),
-            "parameters": str(sum(p.numel() for p in model.parameters())),
-            "dtype": str(dtype).removeprefix("torch."),
-            "device": device,
-            "quantization": settings.quantization,
-            "chat_template": "yes"
-            if settings.use_chat_template and tokenizer.chat_template
-            else "no",
-            "transformers": str(transformers.__version__),
-            "torch": str(torch.__version__),
-        }
-        return cls(
-            ref,
-            model=model,
-            tokenizer=tokenizer,
-            settings=settings,
-            fingerprint=_fingerprint(dirs),
-            details=details,
-        )
+        plan = _LoadPlan.make(path, base, is_adapter=is_adapter, settings=settings)
+        return cls(ref, plan=plan, settings=settings, fingerprint=_fingerprint(dirs))
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (it loads on the first generation)."""
+        return self._state is not None
+
+    def _loaded(self) -> _Loaded:
+        if self._state is None:
+            self._state = _load(self._ref, self._plan, self._settings)
+            HFBackend.loads += 1
+        return self._state
 
     def info(self) -> ModelInfo:
         """Backend name, the ref, the weight fingerprint and load details."""
@@ -309,32 +485,35 @@ class HFBackend:
     # --------------------------------------------------------------- generation
     def render(self, prompt: Prompt) -> str:
         """The exact text fed to the model for ``prompt`` (chat template applied if any)."""
+        st = self._loaded()
         return render_prompt(
-            self._tokenizer,
+            st.tokenizer,
             prompt,
             default_system=self._settings.system_prompt,
-            use_template=self._use_template,
+            use_template=st.use_template,
         )
 
     def encode(self, prompt: Prompt) -> list[int]:
         """Prompt token ids (the template carries its own special tokens)."""
+        st = self._loaded()
         return encode_prompt(
-            self._tokenizer,
+            st.tokenizer,
             prompt,
             default_system=self._settings.system_prompt,
-            use_template=self._use_template,
+            use_template=st.use_template,
         )
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """One generation per prompt, in order; batches are length-sorted internally."""
         if not prompts:
             return []
+        st = self._loaded()
         encoded = [self.encode(p) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
         size = max(1, params.batch_size)
         results: dict[int, Generation] = {}
         if params.temperature > 0:
-            self._torch.manual_seed(params.seed)
+            st.torch.manual_seed(params.seed)
         for start in range(0, len(order), size):
             idx = order[start : start + size]
             for i, gen in zip(
@@ -349,7 +528,7 @@ class HFBackend:
         self, prompts: Sequence[Prompt], encoded: Sequence[list[int]], params: GenerationParams
     ) -> list[Generation]:
         """Generate one batch; on out-of-memory, split it in halves."""
-        torch = self._torch
+        torch = self._loaded().torch
         try:
             return self._generate_batch(prompts, encoded, params)
         except torch.cuda.OutOfMemoryError as exc:
@@ -368,12 +547,30 @@ class HFBackend:
             message = f"generation failed: {type(exc).__name__}: {exc}"
             return [Generation(sample_id=p.sample_id, text=None, error=message) for p in prompts]
 
+    def generate_timed(self, prompt: Prompt, params: GenerationParams) -> Generation:
+        """Generate for one prompt alone, timing the request and its first token.
+
+        ``latency_s`` runs from before tokenization to the decoded text; ``ttft_s`` to
+        the moment the first new token exists (a streamer on ``generate``).
+        """
+        clock = _FirstTokenClock()
+        t0 = time.perf_counter()
+        (gen,) = self._generate_batch([prompt], [self.encode(prompt)], params, streamer=clock)
+        wall = time.perf_counter() - t0
+        ttft = clock.first - t0 if clock.first is not None else None
+        return replace(gen, latency_s=wall, ttft_s=ttft)
+
     def _generate_batch(
-        self, prompts: Sequence[Prompt], encoded: Sequence[list[int]], params: GenerationParams
+        self,
+        prompts: Sequence[Prompt],
+        encoded: Sequence[list[int]],
+        params: GenerationParams,
+        streamer: Any = None,
     ) -> list[Generation]:
-        torch, transformers = self._torch, self._transformers
+        st = self._loaded()
+        torch, transformers = st.torch, st.transformers
         width = max(len(e) for e in encoded)
-        ids = torch.full((len(encoded), width), self._pad_id, dtype=torch.long)
+        ids = torch.full((len(encoded), width), st.pad_id, dtype=torch.long)
         mask = torch.zeros((len(encoded), width), dtype=torch.long)
         for row, e in enumerate(encoded):
             if e:
@@ -386,21 +583,20 @@ class HFBackend:
             temperature=params.temperature if sampling else None,
             top_p=None,
             top_k=None,
-            eos_token_id=self._eos_ids,
-            pad_token_id=self._pad_id,
+            eos_token_id=st.eos_ids,
+            pad_token_id=st.pad_id,
         )
         criteria = transformers.StoppingCriteriaList()
         if params.stop:
-            criteria.append(
-                _stop_criteria(transformers, torch, self._tokenizer, params.stop, width)
-            )
+            criteria.append(_stop_criteria(transformers, torch, st.tokenizer, params.stop, width))
         t0 = time.perf_counter()
         with torch.inference_mode():
-            out = self._model.generate(
-                input_ids=ids.to(self._device),
-                attention_mask=mask.to(self._device),
+            out = st.model.generate(
+                input_ids=ids.to(st.device),
+                attention_mask=mask.to(st.device),
                 generation_config=config,
                 stopping_criteria=criteria,
+                streamer=streamer,
             )
         per_example = (time.perf_counter() - t0) / len(encoded)
         new = out[:, width:].tolist()
@@ -418,7 +614,8 @@ class HFBackend:
         latency: float,
     ) -> Generation:
         """Cut a generated row at EOS / trailing padding / stop string; count its tokens."""
-        eos = set(self._eos_ids)
+        st = self._loaded()
+        eos = set(st.eos_ids)
         n = len(row)
         hit_eos = False
         for k, tok in enumerate(row):
@@ -426,9 +623,9 @@ class HFBackend:
                 n, hit_eos = k + 1, True
                 break
         else:
-            while n > 0 and row[n - 1] == self._pad_id:
+            while n > 0 and row[n - 1] == st.pad_id:
                 n -= 1
-        text = self._tokenizer.decode(row[:n], skip_special_tokens=True)
+        text = st.tokenizer.decode(row[:n], skip_special_tokens=True)
         finish = "stop" if hit_eos else ("length" if n >= params.max_new_tokens else "stop")
         cut = [text.find(s) for s in params.stop if s and s in text]
         if cut:
@@ -441,6 +638,25 @@ class HFBackend:
             tokens_in=len(encoded),
             tokens_out=n,
         )
+
+
+class _FirstTokenClock:
+    """A ``generate`` streamer that notes when the first new token arrives.
+
+    ``generate`` calls ``put`` once with the prompt, then once per decoding step.
+    """
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self._calls = 0
+
+    def put(self, value: Any) -> None:
+        self._calls += 1
+        if self._calls == 2:
+            self.first = time.perf_counter()
+
+    def end(self) -> None:
+        return None
 
 
 def _as_set(value: object) -> set[int]:

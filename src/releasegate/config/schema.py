@@ -82,6 +82,11 @@ class ModelSettings(_Section):
     """``auto``: bf16 on GPUs that support it, fp16 on older GPUs (T4), fp32 on CPU."""
     device: str = "auto"
     """``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    """CPU threads for a local model (torch's intra-op threads). Unset: the cores this
+    process may use (CPU affinity, capped by a cgroup CPU quota), less the machine's
+    other load (1-minute load average), at least 1; never the machine's core count,
+    which oversubscribes a shared or containerised CPU."""
     quantization: Literal["none", "4bit", "8bit"] = "none"
     """4/8-bit loading through bitsandbytes (needs a CUDA GPU and bitsandbytes)."""
     trust_remote_code: bool = False
@@ -108,6 +113,12 @@ class GenerationSettings(_Section):
     """Examples per backend call (length-sorted batches on local backends)."""
     max_output_chars: int = Field(default=20000, ge=1)
     """Untrusted outputs longer than this are truncated before scoring and reporting."""
+    latency_sample: int = Field(default=0, ge=0, le=100000)
+    """Local models: also time this many examples (a seeded sample) one request at a
+    time, for ``latency_p50_s``/``p95``/``p99`` and time to first token (``ttft_p*_s``);
+    0 turns the pass off. Costs that many unbatched generations; never cached."""
+    latency_warmup: int = Field(default=1, ge=0, le=1000)
+    """Untimed single requests before the latency pass (first-call set-up is excluded)."""
     cache: bool = True
     """Serve outputs of an unchanged local model from ``<output.dir>/generation_cache.sqlite``
     (and resume an interrupted run). Keyed by the weights' hash, the prompt and these

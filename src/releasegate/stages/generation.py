@@ -10,6 +10,7 @@ from releasegate.backends.base import Generation
 from releasegate.config.schema import CostSettings, PipelineConfig
 from releasegate.errors import InputError
 from releasegate.latency import PERCENTILES, latency_metrics, token_count_note
+from releasegate.latency_pass import run_latency_pass
 from releasegate.metrics import (
     PER_SECOND,
     SECONDS,
@@ -150,7 +151,8 @@ class GenerationStage:
         fresh = {k: g for k, g in outputs.items() if not g.cached}
         metrics = _throughput(fresh, wall)
         metrics.update(_cost(outputs, fresh, wall, config.cost))
-        notes = []
+        notes: list[str] = []
+        metrics.update(run_latency_pass(inputs.backend, benchmark, config, notes))
         info = inputs.backend.info()
         if info.per_request_latency:
             timing, timing_notes = latency_metrics(fresh, concurrency=info.concurrency)
