@@ -5,9 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from releasegate.config.regression import RegressionSettings
+from releasegate.config.schema import PipelineConfig
+from releasegate.pipeline import catalog_for
 from releasegate.records.baseline import Baseline, BaselineExample, FlatBaseline, JudgeScores
 from releasegate.records.core import ExampleResult, MetricValue
-from releasegate.regression.baseline_compare import compare_with_baseline
+from releasegate.regression.baseline_compare import compare_with_baseline as _compare
+
+CATALOG = catalog_for(PipelineConfig())
+
+
+def compare_with_baseline(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+    """The function under test with the default catalog of declared metrics."""
+    return _compare(*args, catalog=CATALOG, **kwargs)  # type: ignore[arg-type]
 
 
 def _pair(
