@@ -63,7 +63,8 @@ def test_v1_deploys_and_v2_is_blocked_with_the_regression_named(
     assert v2.decision.value == "BLOCK"
     assert v2.regression is not None
     dates = v2.regression.metrics["accuracy[relative_dates]"]
-    assert dates.regressed and dates.p_value < 0.01
+    # Cluster-robust (the benchmark carries templates): few clusters, so p is not tiny.
+    assert dates.regressed and dates.p_value < 0.05
     flipped = set(v2.regression.flipped_to_wrong)
     assert flipped and all(
         e.category in {"relative_dates", "multi_field", "create"}

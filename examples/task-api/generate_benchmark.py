@@ -3,7 +3,9 @@
 Writes, next to this file:
 
 * ``benchmark.jsonl`` -- 500 held-out examples (``id``, ``input``,
-  ``expected_output``, ``expected_action``, ``category``).
+  ``expected_output``, ``expected_action``, ``category``, ``cluster``: the
+  phrasing template the example was drawn from, so that the regression test can
+  treat examples from one template as correlated).
 * ``train.jsonl`` -- the training split (same fields), disjoint from the
   benchmark (see "No overlap" below).
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import random
 import re
@@ -687,6 +690,34 @@ BUILDERS: dict[str, Callable[[Gen], tuple[str, dict[str, Any]]]] = {
 }
 
 
+class TemplateRng(random.Random):
+    """``random.Random`` that remembers the first phrasing template drawn since ``reset``.
+
+    ``choice`` is the base implementation plus bookkeeping, so the random stream,
+    and with it every generated example, is exactly what ``random.Random`` gives.
+    """
+
+    def reset(self) -> None:
+        """Forget the template (call before building one example)."""
+        self.template: str | None = None
+
+    def choice(self, seq: Any) -> Any:
+        """``random.Random.choice``, recording a format string with placeholders."""
+        picked = super().choice(seq)
+        if isinstance(picked, str) and "{" in picked and getattr(self, "template", 0) is None:
+            self.template = picked
+        return picked
+
+
+def cluster_of(category: str, rng: random.Random) -> str:
+    """``category:hash`` of the template recorded by a :class:`TemplateRng` (category alone
+    when the builder used no template)."""
+    template = getattr(rng, "template", None)
+    if not template:
+        return category
+    return f"{category}:{hashlib.sha256(template.encode()).hexdigest()[:8]}"
+
+
 def surface(rng: random.Random, text: str) -> str:
     """Light surface variety: capitalisation and end punctuation."""
     if rng.random() < 0.5:
@@ -715,6 +746,8 @@ def build_split(
     seen: set[str] = set()
     for category in plan:
         for _ in range(1000):
+            if isinstance(rng, TemplateRng):
+                rng.reset()
             text, obj = BUILDERS[category](gen)
             text = surface(rng, text)
             key = normalise(text)
@@ -725,15 +758,16 @@ def build_split(
             break
         else:
             raise RuntimeError(f"could not draw a fresh {category} example")
-        rows.append(
-            {
-                "id": f"{prefix}-{len(rows) + 1:05d}",
-                "input": text,
-                "expected_output": canonical(obj),
-                "expected_action": obj["action"],
-                "category": category,
-            }
-        )
+        row = {
+            "id": f"{prefix}-{len(rows) + 1:05d}",
+            "input": text,
+            "expected_output": canonical(obj),
+            "expected_action": obj["action"],
+            "category": category,
+        }
+        if prefix == "task":  # only the benchmark carries clusters; train.jsonl is unchanged
+            row["cluster"] = cluster_of(category, rng)
+        rows.append(row)
     return rows
 
 
@@ -777,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_path, train_path = args.out_dir / "benchmark.jsonl", args.out_dir / "train.jsonl"
 
     if not args.check:
-        rng = random.Random(args.seed)
+        rng = TemplateRng(args.seed)
         train_titles, bench_titles = split_titles(rng)
         bench = build_split(rng, bench_titles, N_BENCHMARK, "task", set())
         exclude = {normalise(r["input"]) for r in bench}

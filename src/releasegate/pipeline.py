@@ -280,10 +280,7 @@ class EvaluationPipeline:
         }
         if inputs.baseline is not None:
             r = self.config.regression
-            methods["regression"] = (
-                f"{r.mode}, alpha={r.alpha} one-sided, McNemar {r.mcnemar}, {r.paired_interval} "
-                f"interval, multiplicity={r.multiplicity}, seed={r.seed}"
-            )
+            methods["regression"] = r.describe()
         benchmark = inputs.benchmark
         return RunManifest(
             run_id=_run_id(started_at),

@@ -18,6 +18,7 @@ _KNOWN_FIELDS = {
     "expected_action",
     "category",
     "tags",
+    "cluster",
     "metadata",
 }
 _ROLES = set(get_args(Role))
@@ -109,6 +110,7 @@ def _parse_example(record: Any, *, file: Path, line: int) -> Example:
         expected_action=_optional_str(record.get("expected_action"), "expected_action", fail),
         category=_optional_str(record.get("category"), "category", fail) or "uncategorized",
         tags=_parse_tags(record.get("tags"), fail),
+        cluster=_optional_str(record.get("cluster"), "cluster", fail),
         metadata=_parse_metadata(record.get("metadata"), fail),
         line=line,
     )

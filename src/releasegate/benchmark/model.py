@@ -33,6 +33,9 @@ class Example:
     category: str = "uncategorized"
     """Stratum for per-category metrics and judge sampling."""
     tags: tuple[str, ...] = ()
+    cluster: str | None = None
+    """Group of examples that are not independent (e.g. the template it was generated
+    from); paired regression tests are then cluster-robust."""
     metadata: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
     line: int = 0
     """1-based line (JSONL) or array index + 1 (JSON) in the source file."""

@@ -23,7 +23,7 @@ class RegressionSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     mode: Literal["significant_drop", "non_inferiority"] = "significant_drop"
-    """``significant_drop`` (default, seed-compatible): a metric regresses when its
+    """``significant_drop`` (default, classic-pipeline compatible): a metric regresses when its
     drop is significant at ``alpha`` (one-sided) AND the observed difference is
     below ``threshold``. ``non_inferiority`` (stricter): a metric passes only when
     the lower limit of the one-sided (1 - alpha) interval of the difference is
@@ -44,7 +44,10 @@ class RegressionSettings(BaseModel):
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     """Metrics compared against the baseline (each must exist in both runs). Rate
     metrics may name one category, e.g. ``accuracy[relative_dates]``, to catch a
-    regression that the overall rate dilutes; every compared metric joins the Holm
+    regression that the overall rate dilutes. Roles: ``primary`` at full alpha;
+    derived metrics (a category of a compared metric, a mean of compared
+    metrics, a duplicate of one) at full alpha outside the family (they take no
+    share of its alpha); safety metrics at full alpha each; the rest form the Holm
     family."""
 
     on_incomparable: Literal["error", "block", "warn"] = "error"
@@ -57,25 +60,47 @@ class RegressionSettings(BaseModel):
     gate_type: Literal["blocking", "warning"] = "blocking"
     """``blocking``: a regressed metric makes the run BLOCK; ``warning``: reported only."""
 
-    mcnemar: Literal["mid-p", "exact"] = "mid-p"
-    """McNemar variant for paired binary metrics (mid-p recommended; exact is
-    conservative). The continuity-corrected chi-square is never used."""
+    correction: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Continuity correction (in counts) of the score procedure that decides and
+    gives the interval for rate metrics: the corrected Tango score family for
+    paired outcomes, the corrected Farrington–Manning score family for two
+    samples. 0.5 (default) keeps false BLOCK and false non-inferiority passes at
+    or below alpha at every n from 20 to 2,000 (exact enumeration, see
+    docs/statistics.md); 1 is more conservative; 0 is the uncorrected asymptotic
+    procedure, which exceeds alpha at small n."""
 
-    paired_interval: Literal["tango", "newcombe"] = "tango"
-    """Interval for a paired difference of proportions: Tango's score interval
-    (default) or Newcombe's method 10."""
+    primary: str | None = "accuracy"
+    """The declared primary metric: tested at full ``alpha``, outside the
+    multiplicity family. None puts every non-safety metric in the family."""
+
+    safety_metrics: list[str] = Field(default_factory=list)
+    """Safety-critical metrics: each tested at full ``alpha``, never in any family
+    (in addition to metrics that their stage declares safety-critical)."""
+
+    detect_drop: float | None = Field(default=None, gt=0.0, le=1.0)
+    """The true worsening the gate should catch with probability ``power``: the
+    target of ``n_needed`` and the bar of ``inconclusive`` in ``significant_drop``
+    mode. None means twice ``|threshold|`` (0.05 when the threshold is 0): the
+    rule also needs the observed drop to pass the threshold, so a true drop equal
+    to the threshold is caught only about half the time at any n."""
 
     power: float = Field(default=0.8, gt=0.5, lt=1.0)
-    """Target power for the minimum detectable effect and the n needed."""
+    """Target probability for the minimum detectable effect and the n needed,
+    computed for the rule as applied (significance and threshold together)."""
 
-    bootstrap_resamples: int = Field(default=10_000, ge=100, le=1_000_000)
-    """Resamples of the paired bootstrap for score metrics."""
+    anytime: bool = False
+    """Anytime-valid mode: decisions come from an e-process (a betting confidence
+    sequence on the paired differences), and ``alpha`` is spent across the
+    attempts at gating the same model fingerprint (attempt k gets
+    6·alpha/(π²k²)), so re-running until green does not raise the error rate
+    above ``alpha`` however many times the gate looks."""
 
     seed: int = Field(default=20240601, ge=0)
-    """Seed of the bootstrap generator (``numpy.random.default_rng(seed)``)."""
+    """Seed of the item order of the anytime-valid e-process."""
 
     multiplicity: Literal["holm", "none"] = "holm"
-    """Holm–Bonferroni across the compared metrics (``significant_drop`` mode)."""
+    """Holm–Bonferroni across the secondary metrics (``significant_drop`` mode);
+    ``none`` tests each at ``alpha``."""
 
     @field_validator("metrics")
     @classmethod
@@ -92,6 +117,32 @@ class RegressionSettings(BaseModel):
         if self.mode == "non_inferiority" and self.effective_margin == 0.0 and self.margin is None:
             raise ValueError("non_inferiority with threshold 0 needs an explicit margin")
         return self
+
+    @field_validator("safety_metrics")
+    @classmethod
+    def _safety_names(cls, value: list[str]) -> list[str]:
+        if any(not name.strip() for name in value):
+            raise ValueError("metric names must be non-empty")
+        return sorted(set(value), key=value.index)
+
+    @property
+    def effective_detect_drop(self) -> float:
+        """The worsening ``n_needed`` targets: ``detect_drop``, or 2·|threshold| (0.05 at 0)."""
+        if self.detect_drop is not None:
+            return self.detect_drop
+        return 2.0 * abs(self.threshold) if self.threshold < 0.0 else 0.05
+
+    def describe(self) -> str:
+        """One line naming the procedure, for the run manifest."""
+        procedure = (
+            "e-process (anytime-valid)"
+            if self.anytime
+            else (f"corrected score procedure (correction {self.correction:g})")
+        )
+        return (
+            f"{self.mode}, alpha={self.alpha} one-sided, {procedure}, primary={self.primary}, "
+            f"multiplicity={self.multiplicity} over secondary metrics, seed={self.seed}"
+        )
 
     @property
     def effective_margin(self) -> float:

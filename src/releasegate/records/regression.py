@@ -10,6 +10,7 @@ from releasegate.config.regression import RegressionSettings
 
 Verdict = Literal["regressed", "improved", "no significant change", "inconclusive"]
 Mode = Literal["significant_drop", "non_inferiority"]
+Role = Literal["primary", "secondary", "derived", "safety"]
 
 
 class MetricComparison(BaseModel):
@@ -39,7 +40,7 @@ class MetricComparison(BaseModel):
     p_improvement: float
     """Raw one-sided p-value for "the candidate is better"."""
     test: str
-    """Name of the test that produced p_value, e.g. ``mcnemar-mid-p``."""
+    """Name of the test that produced p_value, e.g. ``tango-score-cc0.5``."""
     significant: bool
     """The worsening is significant: p_adjusted <= alpha."""
     regressed: bool
@@ -64,10 +65,19 @@ class MetricComparison(BaseModel):
     """Material-drop threshold in the metric's units (oriented: negative is worse)."""
     margin: float
     """Non-inferiority margin in the metric's units."""
+    role: Role = "primary"
+    """Place in the multiplicity family: primary, derived and safety metrics at
+    full alpha, secondary metrics Holm-adjusted among themselves."""
+    design_effect: float | None = None
+    """Cluster-robust variance over the independent-items variance (clustered items only)."""
+    clusters: int | None = None
+    """Number of clusters (clustered items only)."""
+    attempt: int | None = None
+    """Attempt number on this model fingerprint (anytime-valid mode only)."""
     notes: list[str] = Field(default_factory=list)
     """Context: what was compared and how (set by the ``compare_*`` function)."""
     reasons: list[str] = Field(default_factory=list)
-    """Why the verdict is what it is (set by the decision; replaced by :func:`apply_holm`)."""
+    """Why the verdict is what it is (set by the decision)."""
 
 
 class _Record(BaseModel):

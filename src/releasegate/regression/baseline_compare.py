@@ -3,9 +3,13 @@
 Pairing: an example pairs with the baseline's when the ids match *and* the input
 hashes match; examples added, removed, or whose input changed since the baseline
 are counted and reported, never silently compared. A flat classic-style baseline
-(``{"accuracy": 0.87}``) has no per-example outcomes, so it falls back to the
-unpaired test, with a warning about the lost power. Judge scores compare paired on
-the items both runs judged, only when the judge configuration hash matches.
+(``{"accuracy": 0.87}``) has no per-example outcomes, so it falls back to a
+two-sample test with both variances (its n from an ``n`` or ``total_examples``
+entry, else assumed equal to this run's), with a warning about the lost power.
+Judge scores compare paired on the items both runs judged, only when the judge
+configuration hash matches. Every compared metric gets its role in the
+multiplicity family (:mod:`releasegate.regression.family`) from its declaration:
+safety metrics and metrics derived from others come from their ``MetricSpec``.
 
 A comparison that would compare nothing (no example pairs, a flat baseline with
 none of the compared metrics) raises :class:`IncomparableBaseline`; the regression
@@ -23,17 +27,20 @@ from releasegate.errors import BaselineError
 from releasegate.metrics import MetricCatalog, MetricKey
 from releasegate.records.baseline import Baseline, BaselineExample, FlatBaseline, JudgeScores
 from releasegate.records.core import ExampleResult, MetricValue
-from releasegate.records.regression import FlippedExample, MetricComparison, RegressionReport
+from releasegate.records.regression import FlippedExample, RegressionReport
+from releasegate.regression.family import MetricFacts, assign_roles, role_summary
 from releasegate.regression.rule import (
-    apply_holm,
-    compare_paired_binary,
-    compare_paired_scores,
-    compare_unpaired,
+    Assessment,
+    assess_paired_binary,
+    assess_paired_scores,
+    assess_unpaired,
+    decide_family,
 )
 
 FLIP_METRIC = "accuracy"
 MAX_FLIPPED_SHOWN = 50
 JUDGE_SCALE = 4.0  # width of the 1-5 judge scale; thresholds are fractions of it
+FLAT_N_KEYS = ("n", "total_examples")  # how a flat baseline may carry its item count
 
 
 class IncomparableBaseline(BaselineError):
@@ -49,18 +56,44 @@ def compare_with_baseline(
     catalog: MetricCatalog,
     judge: JudgeScores | None,
     source: str,
+    clusters: Mapping[str, str] | None = None,
+    attempt: int = 1,
 ) -> RegressionReport:
-    """Compare this run with ``baseline`` (read from ``source``), Holm-adjusted.
+    """Compare this run with ``baseline`` (read from ``source``), each metric in its role.
 
-    Each metric's direction comes from its declaration in ``catalog``.
+    Each metric's direction, safety flag and sources come from its declaration in
+    ``catalog``.
+
+    Args:
+        examples: This run's per-example results.
+        metrics: This run's aggregated metrics.
+        baseline: The baseline (full, or flat classic-style).
+        settings: Rule settings.
+        catalog: The declared metrics.
+        judge: This run's judge scores, if judged.
+        source: Where the baseline was read from.
+        clusters: Example id -> cluster (e.g. the template it was generated from);
+            paired rate metrics are then compared cluster-robustly.
+        attempt: Attempt number of this model fingerprint at the gate (anytime mode).
+
+    Returns:
+        The regression report.
 
     Raises:
         IncomparableBaseline: no example pairs with the baseline, or a flat baseline
             holds none of the compared metrics.
     """
     if isinstance(baseline, FlatBaseline):
-        return _compare_flat(metrics, baseline, settings=settings, catalog=catalog)
-    report = _compare_paired(examples, baseline, settings=settings, catalog=catalog, judge=judge)
+        return _compare_flat(metrics, baseline, settings=settings, catalog=catalog, attempt=attempt)
+    report = _compare_paired(
+        examples,
+        baseline,
+        settings=settings,
+        catalog=catalog,
+        judge=judge,
+        clusters=clusters,
+        attempt=attempt,
+    )
     return report.model_copy(update={"baseline_path": source})
 
 
@@ -69,48 +102,94 @@ def _higher_is_better(name: str, catalog: MetricCatalog) -> bool:
     return True if spec is None else spec.higher_is_better
 
 
+def _facts(
+    name: str,
+    catalog: MetricCatalog,
+    *,
+    derived_from: tuple[str, ...] = (),
+    duplicate_of: str | None = None,
+) -> MetricFacts:
+    spec = catalog.spec_for(MetricKey.parse(name))
+    declared = () if spec is None else tuple(spec.derived_from)
+    return MetricFacts(
+        name=name,
+        is_safety=spec is not None and spec.safety,
+        derived_from=(*declared, *derived_from),
+        duplicate_of=duplicate_of,
+    )
+
+
+def _flat_n(baseline: FlatBaseline, warnings: list[str]) -> int | None:
+    for key in FLAT_N_KEYS:
+        value = baseline.metrics.get(key)
+        if value is None:
+            continue
+        if value >= 1 and float(value).is_integer():
+            return int(value)
+        warnings.append(f"flat baseline {key}={value:g} is not a positive whole count; ignored")
+    return None
+
+
 def _compare_flat(
     metrics: Mapping[str, MetricValue],
     baseline: FlatBaseline,
     *,
     settings: RegressionSettings,
     catalog: MetricCatalog,
+    attempt: int,
 ) -> RegressionReport:
-    comparisons: list[MetricComparison] = []
+    warnings: list[str] = []
+    baseline_n = _flat_n(baseline, warnings)
+    assessments: list[Assessment] = []
     missing: list[str] = []
     for name in settings.metrics:
         current = metrics.get(name)
         if current is None or name not in baseline.metrics:
             missing.append(name)
             continue
-        comparisons.append(
-            compare_unpaired(
+        assessments.append(
+            assess_unpaired(
                 name,
                 baseline.metrics[name],
-                None,
+                baseline_n,
                 current.value,
                 current.n,
                 settings=settings,
                 higher_is_better=_higher_is_better(name, catalog),
+                attempt=attempt,
             )
         )
-    if not comparisons:
+    if not assessments:
         raise IncomparableBaseline(
             f"{baseline.path}: the flat baseline has none of the compared metrics "
             f"({', '.join(settings.metrics)}); it holds {', '.join(sorted(baseline.metrics))}"
         )
-    adjusted = _holm(comparisons, settings)
-    warnings = [
-        "flat baseline (metric values only): compared unpaired against the baseline "
-        "value as a fixed reference; this is the weaker analysis and no flipped "
-        "examples can be listed. Use a baseline written by releasegate for paired tests."
-    ]
+    roles = assign_roles(
+        [_facts(a.name, catalog) for a in assessments],
+        primary=settings.primary,
+        safety=settings.safety_metrics,
+    )
+    decided = decide_family(assessments, roles, settings=settings)
+    variance = (
+        f"the baseline's n ({baseline_n}) is known"
+        if baseline_n is not None
+        else "the baseline carries no n (add 'n' or 'total_examples'), so it is assumed "
+        "to come from as many items as this run"
+    )
+    warnings.insert(
+        0,
+        "flat baseline (metric values only): compared unpaired with a two-sample test "
+        f"that counts both runs' sampling variance; {variance}. This is the weaker "
+        "analysis and no flipped examples can be listed. Use a baseline written by "
+        "releasegate for paired tests.",
+    )
     if missing:
         warnings.append(f"not compared (absent from the baseline or this run): {missing}")
+    warnings.append(f"metric roles: {role_summary(roles)}")
     return RegressionReport(
         baseline_path=baseline.path,
         paired=False,
-        metrics={c.name: c for c in adjusted},
+        metrics={c.name: c for c in decided},
         warnings=warnings,
         settings=settings,
     )
@@ -123,6 +202,8 @@ def _compare_paired(
     settings: RegressionSettings,
     catalog: MetricCatalog,
     judge: JudgeScores | None,
+    clusters: Mapping[str, str] | None,
+    attempt: int,
 ) -> RegressionReport:
     base_by_id = {e.id: e for e in baseline.examples}
     current_ids = {e.id for e in examples}
@@ -138,16 +219,29 @@ def _compare_paired(
             f"the baseline (run {baseline.run_id}, benchmark {baseline.benchmark_name}) pairs "
             f"with none of this run's {len(examples)} examples: {why}"
         )
-    comparisons: list[MetricComparison] = []
+    assessments: list[Assessment] = []
+    facts: list[MetricFacts] = []
+    rows_by_name: dict[str, list[tuple[bool, bool]]] = {}
     warnings: list[str] = []
     for name in settings.metrics:
-        comparison = _paired_metric(name, matched, settings, catalog)
-        if comparison is None:
+        found = _paired_metric(name, matched, settings, catalog, clusters=clusters, attempt=attempt)
+        if found is None:
             warnings.append(f"{name}: not compared, no paired example has an outcome for it")
-        else:
-            comparisons.append(comparison)
-    judge_comparisons, judge_note = _judge_comparisons(baseline, judge, settings)
-    adjusted = _holm(comparisons + judge_comparisons, settings)
+            continue
+        assessment, rows = found
+        duplicate = next((other for other, seen in rows_by_name.items() if seen == rows), None)
+        rows_by_name[name] = rows
+        assessments.append(assessment)
+        facts.append(_facts(name, catalog, duplicate_of=duplicate))
+    judge_assessments, judge_note = _judge_assessments(baseline, judge, settings, attempt)
+    criteria = tuple(a.name for a in judge_assessments if a.name != "judge_overall")
+    for assessment in judge_assessments:
+        derived = criteria if assessment.name == "judge_overall" else ()
+        facts.append(_facts(assessment.name, catalog, derived_from=derived))
+    roles = assign_roles(facts, primary=settings.primary, safety=settings.safety_metrics)
+    adjusted = decide_family(assessments + judge_assessments, roles, settings=settings)
+    if roles:
+        warnings.append(f"metric roles: {role_summary(roles)}")
     to_wrong, to_right, flipped = _flips(matched)
     if len(matched) < len(examples):
         warnings.insert(
@@ -168,7 +262,7 @@ def _compare_paired(
         flipped_to_wrong=to_wrong,
         flipped_to_right=to_right,
         flipped_examples=flipped,
-        judge_compared=bool(judge_comparisons),
+        judge_compared=bool(judge_assessments),
         judge_note=judge_note,
         warnings=warnings,
         settings=settings,
@@ -180,32 +274,42 @@ def _paired_metric(
     matched: Sequence[tuple[ExampleResult, BaselineExample]],
     settings: RegressionSettings,
     catalog: MetricCatalog,
-) -> MetricComparison | None:
+    *,
+    clusters: Mapping[str, str] | None,
+    attempt: int,
+) -> tuple[Assessment, list[tuple[bool, bool]]] | None:
     key = MetricKey.parse(name)
     spec = catalog.spec_for(key)
     outcome = spec.outcome_key if spec is not None and spec.outcome_key else key.name
-    rows = [
-        (bool(old.outcomes[outcome]), bool(cur.outcomes[outcome]))
+    used = [
+        (cur, old)
         for cur, old in matched
         if cur.outcomes.get(outcome) is not None
         and old.outcomes.get(outcome) is not None
         and (key.category is None or cur.category == key.category)
     ]
-    if not rows:
+    if not used:
         return None
+    rows = [(bool(old.outcomes[outcome]), bool(cur.outcomes[outcome])) for cur, old in used]
     table = np.array(rows, dtype=bool)
-    return compare_paired_binary(
+    labels = None
+    if clusters is not None:
+        labels = np.array([clusters.get(cur.id, f"item:{cur.id}") for cur, _ in used])
+    assessment = assess_paired_binary(
         name,
         table[:, 0],
         table[:, 1],
         settings=settings,
         higher_is_better=_higher_is_better(name, catalog),
+        clusters=labels,
+        attempt=attempt,
     )
+    return assessment, rows
 
 
-def _judge_comparisons(
-    baseline: Baseline, judge: JudgeScores | None, settings: RegressionSettings
-) -> tuple[list[MetricComparison], str | None]:
+def _judge_assessments(
+    baseline: Baseline, judge: JudgeScores | None, settings: RegressionSettings, attempt: int
+) -> tuple[list[Assessment], str | None]:
     if judge is None:
         return [], "this run has no judge scores"
     if baseline.judge is None:
@@ -219,14 +323,21 @@ def _judge_comparisons(
     if len(shared) < 2:
         return [], f"judge scores not compared: only {len(shared)} item(s) judged in both runs"
     criteria = sorted(set.intersection(*(set(judge.scores[i]) for i in shared)))
-    rng = np.random.default_rng(settings.seed)
     out = []
     for criterion in [*criteria, "overall"]:
         old = np.array([_judge_value(baseline.judge.scores[i], criterion) for i in shared])
         new = np.array([_judge_value(judge.scores[i], criterion) for i in shared])
+        # The overall score is a mean of the criteria: its steps are 1/len(criteria).
+        step = 1.0 / max(1, len(criteria)) if criterion == "overall" else 1.0
         out.append(
-            compare_paired_scores(
-                f"judge_{criterion}", old, new, settings=settings, rng=rng, scale=JUDGE_SCALE
+            assess_paired_scores(
+                f"judge_{criterion}",
+                old,
+                new,
+                settings=settings,
+                scale=JUDGE_SCALE,
+                resolution=step,
+                attempt=attempt,
             )
         )
     return out, f"judge scores compared paired on {len(shared)} items judged in both runs"
@@ -236,14 +347,6 @@ def _judge_value(scores: Mapping[str, int], criterion: str) -> float:
     if criterion == "overall":
         return float(np.mean(list(scores.values())))
     return float(scores[criterion])
-
-
-def _holm(
-    comparisons: list[MetricComparison], settings: RegressionSettings
-) -> list[MetricComparison]:
-    if settings.multiplicity == "none" or len(comparisons) < 2:
-        return comparisons
-    return apply_holm(comparisons, alpha=settings.alpha)
 
 
 def _flips(

@@ -3,80 +3,96 @@
 Conventions, shared by every comparison:
 
 * ``difference = current - baseline`` in the metric's own units; ``ci_low`` /
-  ``ci_high`` bound it. The interval is two-sided at level ``1 - 2·alpha``, so
-  each end is a one-sided ``1 - alpha`` bound (``ci_level`` records the level).
+  ``ci_high`` bound it at the two-sided level ``ci_level`` (each end a one-sided
+  bound at (1 + ci_level)/2).
 * "Worse" is a decrease for ``higher_is_better`` metrics and an increase
   otherwise. ``p_value`` is the raw one-sided p-value for H1 "the candidate is
-  worse"; ``p_improvement`` the one-sided p-value for "the candidate is better";
-  ``p_adjusted`` is ``p_value`` after Holm–Bonferroni (equal to it until
-  :func:`apply_holm` runs).
+  worse"; ``p_improvement`` the one for "the candidate is better";
+  ``p_adjusted`` is ``p_value`` after the family's adjustment (Holm for
+  secondary metrics, none for the primary, derived and safety metrics).
 * ``significant`` means the worsening is significant: ``p_adjusted <= alpha``.
 
-Verdicts, mode ``significant_drop`` (seed-compatible): ``regressed`` when
-significant AND the oriented difference is below ``threshold`` (e.g. a drop of
-more than 5 points); ``improved`` when the improvement is significant (raw
-p_improvement <= alpha); ``inconclusive`` when neither and the minimum
-detectable effect (MDE) at the configured power exceeds ``|threshold|``, i.e.
-the test could not have detected the drop that matters; otherwise ``no
-significant change`` (this includes a statistically significant drop smaller
-than the threshold, which is flagged ``significant`` and explained in ``notes``).
+**One procedure per verdict.** Every comparison is decided by one family of
+tests, and the reported interval is the inversion of that family at the level
+that decided: the corrected Tango score family for paired rates, its
+cluster-robust counterpart when items carry clusters, the corrected
+Farrington–Manning score family for two samples, the t family for scores, and
+the betting e-process in anytime-valid mode. So ``significant`` holds exactly
+when the oriented upper end of the interval is below 0, and a non-inferiority
+pass exactly when the oriented lower end is above ``-margin``. For a Holm-adjusted
+metric the interval is at the level of its Holm step, 1 - 2·alpha·p/p_adjusted.
+
+Verdicts, mode ``significant_drop`` (classic-pipeline compatible): ``regressed`` when
+significant AND the oriented difference is below ``threshold``; ``improved`` when
+the improvement is significant (raw p_improvement <= alpha); ``inconclusive``
+when neither and the rule's own minimum detectable effect (significance and
+threshold together, at ``power``) exceeds ``detect_drop``; otherwise ``no
+significant change`` (this includes a significant drop smaller than the
+threshold, flagged ``significant`` and explained in ``reasons``).
 
 Mode ``non_inferiority``: ``regressed`` (the flag that blocks) is set unless the
-one-sided lower bound of the oriented difference is above ``-margin``. The
+one-sided lower bound of the oriented difference is above ``-margin``; the
 verdict is then ``regressed`` if the worsening is also significant and
-``inconclusive`` otherwise (non-inferiority could not be shown); a metric that
-passes is ``improved`` or ``no significant change``. Non-inferiority across
-several metrics is an intersection–union test, so it needs no multiplicity
-adjustment; Holm only changes ``p_adjusted`` and hence the regressed /
-inconclusive wording.
+``inconclusive`` otherwise. Non-inferiority across metrics is an
+intersection–union test and needs no multiplicity adjustment.
 
-``n_needed`` is always the sample size that would detect a true worsening of
-``|threshold|`` (non-inferiority: ``margin``) with the configured power at
-``alpha``; read it when the verdict is ``inconclusive``.
+``mde`` and ``n_needed`` are those of the rule as applied (see
+:mod:`releasegate.stats.rule_power`): at ``n_needed`` a true worsening of
+``detect_drop`` is blocked (non-inferiority: an unchanged candidate passes) with
+probability at least ``power``, and at this n a true worsening of ``mde`` is.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from scipy import special, stats
 
 from releasegate.config.regression import RegressionSettings
-from releasegate.records.regression import MetricComparison, Verdict
-from releasegate.stats import (
-    PairedTable,
-    holm_adjust,
-    mcnemar_p_value,
-    mde_one_proportion,
-    mde_paired_binary,
-    mde_paired_mean,
-    mde_two_proportions,
-    newcombe_hybrid_interval,
-    one_sample_score_test,
-    paired_bootstrap_interval,
-    paired_difference_interval,
-    paired_t_test,
-    required_n_one_proportion,
-    required_n_paired_binary,
-    required_n_paired_mean,
-    required_n_two_proportions,
-    two_proportion_score_test,
-    wilcoxon_signed_rank,
-    wilson_nonempty,
+from releasegate.records.core import Interval
+from releasegate.records.regression import MetricComparison, Role, Verdict
+from releasegate.stats import PairedTable, holm_adjust, wilcoxon_signed_rank
+from releasegate.stats.anytime import BettingProcess, attempt_alpha
+from releasegate.stats.clustered import ClusteredDifferences
+from releasegate.stats.paired_score import corrected_tango_interval, corrected_tango_statistic
+from releasegate.stats.rule_power import (
+    paired_rule_probability,
+    rule_mde,
+    rule_n_needed,
+    score_rule_probability,
+    two_sample_rule_probability,
 )
+from releasegate.stats.unpaired import corrected_score_interval, corrected_score_statistic
 
 __all__ = [
+    "Assessment",
     "MetricComparison",
     "Verdict",
-    "apply_holm",
+    "assess_paired_binary",
+    "assess_paired_counts",
+    "assess_paired_scores",
+    "assess_unpaired",
     "compare_paired_binary",
     "compare_paired_counts",
     "compare_paired_scores",
     "compare_unpaired",
+    "decide_family",
+    "two_sided_level",
 ]
+
+Worse = Literal["less", "greater"]
+PValue = Callable[[float, Worse], float]
+"""(δ0, side) -> one-sided p-value for H1 δ < δ0 ("less") or δ > δ0 ("greater")."""
+IntervalAt = Callable[[float], Interval]
+"""two-sided level -> interval inverting the same p-values."""
+Planner = Callable[[int, float, float, float], float]
+"""(n, true oriented worsening, alpha, margin) -> P(the rule's event), for planning."""
+_EPS = 1e-12
 
 
 def two_sided_level(alpha: float) -> float:
@@ -90,133 +106,332 @@ def two_sided_level(alpha: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Decision:
-    significant: bool
-    regressed: bool
-    improved: bool
-    verdict: Verdict
-    notes: list[str]
+class Assessment:
+    """A metric compared but not yet decided: the data summary and its one procedure.
 
+    :meth:`decide` turns it into a :class:`MetricComparison` at a given role and
+    adjusted p-value; :func:`decide_family` does that for a whole family.
+    """
 
-def _oriented_lower(
-    ci_low: float | None, ci_high: float | None, *, higher_is_better: bool
-) -> float | None:
-    return ci_low if higher_is_better else (None if ci_high is None else -ci_high)
+    name: str
+    baseline: float
+    current: float
+    n: int
+    paired: bool
+    higher_is_better: bool
+    test: str
+    p_at: PValue
+    interval_at: IntervalAt
+    planner: Planner | None
+    """None when no planning figure can be computed (reported as such)."""
+    settings: RegressionSettings
+    scale: float = 1.0
+    """Units of threshold and margin (score metrics: width of the score range)."""
+    notes: list[str] = field(default_factory=list)
+    design_effect: float | None = None
+    clusters: int | None = None
+    attempt: int = 1
 
+    @property
+    def alpha(self) -> float:
+        """The level this attempt is decided at (alpha, or its share in anytime mode)."""
+        s = self.settings
+        return attempt_alpha(s.alpha, self.attempt) if s.anytime else s.alpha
 
-def _decide(comparison: MetricComparison, *, p_adjusted: float, alpha: float) -> _Decision:
-    hib = comparison.higher_is_better
-    oriented = comparison.difference if hib else -comparison.difference
-    lower = _oriented_lower(comparison.ci_low, comparison.ci_high, higher_is_better=hib)
-    significant = p_adjusted <= alpha
-    improved = comparison.p_improvement <= alpha and not significant
-    notes: list[str] = []
-    if comparison.mode == "significant_drop":
-        target = abs(comparison.threshold)
-        underpowered = comparison.mde is None or comparison.mde > target
-        # A tiny tolerance keeps a drop of exactly |threshold| (e.g. 0.80 - 0.85 in
-        # floating point) from counting as 'more than' the threshold.
-        regressed = significant and oriented < comparison.threshold - 1e-12
-        if regressed:
-            verdict: Verdict = "regressed"
-        elif improved:
-            verdict = "improved"
-        elif significant:
-            verdict = "no significant change"
-            notes.append(
-                f"statistically significant worsening of {abs(oriented):.4g}, "
-                f"within the threshold of {target:.4g}"
+    @property
+    def worse(self) -> Worse:
+        """Side of a worsening for the difference current - baseline."""
+        return "less" if self.higher_is_better else "greater"
+
+    @property
+    def better(self) -> Worse:
+        """Side of an improvement."""
+        return "greater" if self.higher_is_better else "less"
+
+    @property
+    def p_worse(self) -> float:
+        """Raw one-sided p-value of a worsening (H0: no change)."""
+        return self.p_at(0.0, self.worse)
+
+    def decide(
+        self,
+        *,
+        role: Role = "primary",
+        p_adjusted: float | None = None,
+        family_size: int = 1,
+        plan: bool = True,
+    ) -> MetricComparison:
+        """Decide at ``alpha`` with ``p_adjusted`` (default: the raw p-value).
+
+        Args:
+            role: The metric's role in the family.
+            p_adjusted: Family-adjusted p-value (secondary metrics).
+            family_size: Size of the family the metric was adjusted in (planning
+                uses alpha/family_size, Holm's least favourable step).
+            plan: Compute ``mde`` and ``n_needed`` (off only for bulk enumeration).
+
+        Returns:
+            The comparison.
+        """
+        s = self.settings
+        alpha = self.alpha
+        hib = self.higher_is_better
+        p_raw = self.p_worse
+        p_adj = p_raw if p_adjusted is None else p_adjusted
+        threshold = s.threshold * self.scale
+        margin = s.effective_margin * self.scale
+        reasons: list[str] = []
+        if s.mode == "non_inferiority":
+            level_alpha = alpha
+        elif p_adj > 0.0:
+            level_alpha = min(alpha, alpha * p_raw / p_adj)
+        else:
+            level_alpha = alpha / max(1, family_size)
+        level = two_sided_level(level_alpha)
+        interval = self.interval_at(level)
+        difference = self.current - self.baseline
+        oriented = difference if hib else -difference
+        significant = p_adj <= alpha
+        p_better = self.p_at(0.0, self.better)
+        improved = p_better <= alpha and not significant
+        plan_alpha = alpha / max(1, family_size) if role == "secondary" else alpha
+        mde, n_needed = self._plan(plan_alpha, margin) if plan else (None, None)
+        if s.mode == "significant_drop":
+            regressed, verdict = self._verdict_drop(
+                significant=significant,
+                improved=improved,
+                oriented=oriented,
+                threshold=threshold,
+                mde=mde,
+                n_needed=n_needed,
+                reasons=reasons,
             )
-        elif underpowered:
-            verdict = "inconclusive"
-            notes.append(_underpowered_note(comparison, target))
         else:
-            verdict = "no significant change"
-    else:
-        margin = comparison.margin
-        regressed = lower is None or lower <= -margin
+            regressed, verdict = self._verdict_ni(
+                interval,
+                significant=significant,
+                improved=improved,
+                margin=margin,
+                mde=mde,
+                n_needed=n_needed,
+                reasons=reasons,
+            )
+        if role == "secondary" and family_size > 1 and s.mode == "significant_drop":
+            reasons.append(f"p-value Holm-adjusted across {family_size} secondary metrics")
+        elif role != "secondary":
+            reasons.append(_ROLE_REASON[role])
+        notes = list(self.notes)
+        if s.anytime:
+            notes.append(
+                f"anytime-valid: attempt {self.attempt} on this model fingerprint, decided "
+                f"at alpha {alpha:.4g} (6·alpha/(pi²·k²) of {s.alpha:g})"
+            )
+        return MetricComparison(
+            name=self.name,
+            baseline=self.baseline,
+            current=self.current,
+            difference=difference,
+            ci_low=interval.low,
+            ci_high=interval.high,
+            ci_level=level,
+            interval_method=interval.method,
+            p_value=p_raw,
+            p_adjusted=p_adj,
+            p_improvement=p_better,
+            test=self.test,
+            significant=significant,
+            regressed=regressed,
+            improved=improved,
+            verdict=verdict,
+            mde=mde,
+            n=self.n,
+            n_needed=n_needed,
+            paired=self.paired,
+            higher_is_better=hib,
+            mode=s.mode,
+            alpha=alpha,
+            threshold=threshold,
+            margin=margin,
+            role=role,
+            design_effect=self.design_effect,
+            clusters=self.clusters,
+            attempt=self.attempt if s.anytime else None,
+            notes=notes,
+            reasons=reasons,
+        )
+
+    def _verdict_drop(
+        self,
+        *,
+        significant: bool,
+        improved: bool,
+        oriented: float,
+        threshold: float,
+        mde: float | None,
+        n_needed: int | None,
+        reasons: list[str],
+    ) -> tuple[bool, Verdict]:
+        # A tiny tolerance keeps a drop of exactly |threshold| from counting as 'more'.
+        regressed = significant and oriented < threshold - _EPS
         if regressed:
-            verdict = "regressed" if significant else "inconclusive"
-            bound = "no interval" if lower is None else f"one-sided lower bound {lower:.4g}"
-            notes.append(f"non-inferiority not shown: {bound} is not above -{margin:.4g}")
-            if verdict == "inconclusive":
-                notes.append(_underpowered_note(comparison, margin))
-        elif improved:
-            verdict = "improved"
-        else:
-            verdict = "no significant change"
+            return True, "regressed"
+        if improved:
+            return False, "improved"
+        if significant:
+            reasons.append(
+                f"statistically significant worsening of {abs(oriented):.4g}, "
+                f"within the threshold of {abs(threshold):.4g}"
+            )
+            return False, "no significant change"
+        target = self.settings.effective_detect_drop * self.scale
+        if mde is None or mde > target:
+            reasons.append(self._underpowered(mde, n_needed, target, blocks=True))
+            return False, "inconclusive"
+        return False, "no significant change"
+
+    def _verdict_ni(
+        self,
+        interval: Interval,
+        *,
+        significant: bool,
+        improved: bool,
+        margin: float,
+        mde: float | None,
+        n_needed: int | None,
+        reasons: list[str],
+    ) -> tuple[bool, Verdict]:
+        hib = self.higher_is_better
+        p_ni = self.p_at(-margin if hib else margin, self.better)
+        if p_ni <= self.alpha:
+            if improved:
+                return False, "improved"
             if significant:
-                notes.append("statistically significant worsening, but within the margin")
-    return _Decision(significant, regressed, improved, verdict, notes)
+                reasons.append("statistically significant worsening, but within the margin")
+            return False, "no significant change"
+        lower = interval.low if hib else -interval.high
+        reasons.append(
+            f"non-inferiority not shown: one-sided lower bound {lower:.4g} "
+            f"is not above -{margin:.4g}"
+        )
+        if significant:
+            return True, "regressed"
+        reasons.append(self._underpowered(mde, n_needed, margin, blocks=False))
+        return True, "inconclusive"
+
+    def _plan(self, alpha: float, margin: float) -> tuple[float | None, int | None]:
+        planner = self.planner
+        if planner is None:
+            return None, None
+        s = self.settings
+        n, scale = self.n, self.scale
+        if s.mode == "significant_drop":
+            floor = abs(s.threshold) * scale
+            mde = rule_mde(
+                lambda d: planner(n, d * scale, alpha, margin), power=s.power, lower=floor / scale
+            )
+            target = s.effective_detect_drop * scale
+            needed = rule_n_needed(lambda m: planner(m, target, alpha, margin), power=s.power)
+        else:
+            mde = rule_mde(lambda mg: planner(n, 0.0, alpha, mg * scale), power=s.power, lower=0.0)
+            needed = rule_n_needed(lambda m: planner(m, 0.0, alpha, margin), power=s.power)
+        return (None if mde is None else mde * scale), needed
+
+    def _underpowered(
+        self, mde: float | None, n_needed: int | None, target: float, *, blocks: bool
+    ) -> str:
+        what = (
+            f"a true worsening of {target:.4g} is blocked"
+            if blocks
+            else f"an unchanged candidate is shown non-inferior at margin {target:.4g}"
+        )
+        shown = "none within range" if mde is None else f"{mde:.4g}"
+        needed = "no n up to 200,000" if n_needed is None else f"about {n_needed} items"
+        return (
+            f"underpowered: the rule's minimum detectable effect at power "
+            f"{self.settings.power:g} is {shown} with n={self.n}; {what} with that "
+            f"probability at {needed}"
+        )
 
 
-def _underpowered_note(comparison: MetricComparison, target: float) -> str:
-    mde = "none within range" if comparison.mde is None else f"{comparison.mde:.4g}"
-    needed = "no finite n" if comparison.n_needed is None else f"about {comparison.n_needed}"
-    return (
-        f"underpowered: minimum detectable effect {mde} exceeds {target:.4g} "
-        f"with n={comparison.n}; {needed} items would be needed"
-    )
+_ROLE_REASON: Mapping[Role, str] = {
+    "primary": "primary metric: tested at full alpha",
+    "secondary": "secondary metric",
+    "derived": "derived metric: tested at full alpha outside the family",
+    "safety": "safety metric: tested at full alpha, never in a family",
+}
 
 
-def _finish(draft: MetricComparison) -> MetricComparison:
-    decision = _decide(draft, p_adjusted=draft.p_adjusted, alpha=draft.alpha)
-    return draft.model_copy(
-        update={
-            "significant": decision.significant,
-            "regressed": decision.regressed,
-            "improved": decision.improved,
-            "verdict": decision.verdict,
-            "reasons": decision.notes,
-        }
-    )
+# ---- paired binary ----------------------------------------------------------------
 
 
-def _draft(**fields: object) -> MetricComparison:
-    # Placeholder decision fields are overwritten by _finish before anyone sees them.
-    return MetricComparison.model_validate(
-        {
-            **fields,
-            "significant": False,
-            "regressed": False,
-            "improved": False,
-            "verdict": "no significant change",
-        }
-    )
+def _paired_planner(
+    settings: RegressionSettings, discordance: float, *, n_scale: float = 1.0
+) -> Planner:
+    def planner(n: int, drop: float, alpha: float, margin: float) -> float:
+        n_eff = max(1, round(n / n_scale))
+        return paired_rule_probability(
+            n_eff,
+            drop=drop,
+            discordance=discordance,
+            alpha=alpha,
+            mode=settings.mode,
+            threshold=settings.threshold,
+            margin=margin,
+            correction=settings.correction,
+        )
+
+    return planner
 
 
-def _alternatives(
-    higher_is_better: bool,
-) -> tuple[Literal["less", "greater"], Literal["less", "greater"]]:
-    """(worse, better) alternatives for a difference current - baseline."""
-    return ("less", "greater") if higher_is_better else ("greater", "less")
+def _score_family(table: PairedTable, correction: float) -> tuple[PValue, IntervalAt]:
+    def p_at(delta: float, side: Worse) -> float:
+        z = float(
+            corrected_tango_statistic(table.b, table.c, table.n, delta=delta, correction=correction)
+        )
+        return float(special.ndtr(z if side == "less" else -z))
+
+    def interval_at(level: float) -> Interval:
+        return corrected_tango_interval(table, level=level, correction=correction)
+
+    return p_at, interval_at
 
 
-def compare_paired_counts(
+def _betting_family(process: BettingProcess, tune: float) -> tuple[PValue, IntervalAt]:
+    def p_at(delta: float, side: Worse) -> float:
+        return process.p_value(delta=delta, worse=side, a=tune)
+
+    def interval_at(level: float) -> Interval:
+        return process.interval(level=level, a=tune)
+
+    return p_at, interval_at
+
+
+def assess_paired_counts(
     name: str,
     table: PairedTable,
     *,
     settings: RegressionSettings,
     higher_is_better: bool = True,
-) -> MetricComparison:
-    """Paired binary comparison from the paired 2x2 table.
+    attempt: int = 1,
+) -> Assessment:
+    """Paired binary comparison from the paired 2x2 table (candidate first).
 
-    ``table`` has the candidate as the first measure and the baseline as the
-    second: ``b`` = candidate right / baseline wrong (flipped to right), ``c`` =
-    candidate wrong / baseline right (flipped to wrong), so the difference is
-    (b - c)/n. The p-value is McNemar's (``settings.mcnemar``), one-sided in the
-    worsening direction; the interval is ``settings.paired_interval`` at level
-    1 - 2·alpha. The MDE and n needed use Connor's formula with the observed
-    discordance (b + c)/n.
+    ``b`` = candidate right / baseline wrong (flipped to right), ``c`` =
+    candidate wrong / baseline right (flipped to wrong); the difference is
+    (b - c)/n. Decided by the corrected Tango score family (continuity
+    correction ``settings.correction``), or in anytime mode by the betting
+    e-process on the differences in a seeded order. Planning enumerates the
+    trinomial with the observed discordance (b + c)/n.
 
     Args:
         name: Metric name.
-        table: Candidate-vs-baseline paired table (candidate first).
+        table: Candidate-vs-baseline paired table.
         settings: Rule settings.
         higher_is_better: False for metrics where a rise is a regression.
+        attempt: Attempt number on this model fingerprint (anytime mode).
 
     Returns:
-        The comparison (``p_adjusted`` = ``p_value`` until :func:`apply_holm`).
+        The assessment.
 
     Raises:
         ValueError: If the table is empty.
@@ -224,63 +439,106 @@ def compare_paired_counts(
     n = table.n
     if n == 0:
         raise ValueError(f"{name}: no paired items to compare")
-    alpha = settings.alpha
-    worse, better = _alternatives(higher_is_better)
-    level = two_sided_level(alpha)  # each end is a one-sided (1 - alpha) bound
-    p_worse = mcnemar_p_value(table.b, c=table.c, method=settings.mcnemar, alternative=worse)
-    p_better = mcnemar_p_value(table.b, c=table.c, method=settings.mcnemar, alternative=better)
-    interval = paired_difference_interval(table, level=level, method=settings.paired_interval)
-    if interval is None:
-        raise ValueError(f"{name}: a paired comparison needs at least one pair")
-    discordance = (table.b + table.c) / n
-    threshold = settings.threshold
-    margin = settings.effective_margin
-    target = abs(threshold) if settings.mode == "significant_drop" else margin
-    mde = mde_paired_binary(n, discordance=discordance, alpha=alpha, power=settings.power)
-    n_needed = (
-        required_n_paired_binary(target, discordance=discordance, alpha=alpha, power=settings.power)
-        if target > 0
-        else None
+    notes = [f"paired on {n} items: {table.b} flipped to right, {table.c} flipped to wrong"]
+    if settings.anytime:
+        rng = np.random.default_rng(settings.seed)
+        process = BettingProcess.from_counts(table.b, table.c, n, rng=rng)
+        tune = attempt_alpha(settings.alpha, attempt)
+        p_at, interval_at = _betting_family(process, tune)
+        test = "e-process-betting"
+        planner = _anytime_planner(settings, (table.b + table.c) / n, tune)
+    else:
+        p_at, interval_at = _score_family(table, settings.correction)
+        test = f"tango-score-cc{settings.correction:g}"
+        planner = _paired_planner(settings, (table.b + table.c) / n)
+    return Assessment(
+        name=name,
+        baseline=(table.a + table.c) / n,
+        current=(table.a + table.b) / n,
+        n=n,
+        paired=True,
+        higher_is_better=higher_is_better,
+        test=test,
+        p_at=p_at,
+        interval_at=interval_at,
+        planner=planner,
+        settings=settings,
+        notes=notes,
+        attempt=attempt,
     )
-    return _finish(
-        _draft(
-            name=name,
-            baseline=(table.a + table.c) / n,
-            current=(table.a + table.b) / n,
-            difference=table.difference,
-            ci_low=interval.low,
-            ci_high=interval.high,
-            ci_level=level,
-            interval_method=interval.method,
-            p_value=p_worse,
-            p_adjusted=p_worse,
-            p_improvement=p_better,
-            test=f"mcnemar-{settings.mcnemar}",
-            mde=mde,
-            n=n,
-            n_needed=n_needed,
-            paired=True,
-            higher_is_better=higher_is_better,
-            mode=settings.mode,
+
+
+def _anytime_planner(settings: RegressionSettings, discordance: float, tune: float) -> Planner:
+    """Monte Carlo planning for the e-process (256 seeded draws, common random numbers)."""
+
+    def planner(n: int, drop: float, alpha: float, margin: float) -> float:
+        return anytime_rule_probability(
+            n,
+            drop=drop,
+            discordance=discordance,
             alpha=alpha,
-            threshold=threshold,
+            tune=tune,
+            settings=settings,
             margin=margin,
-            notes=[f"paired on {n} items: {table.b} flipped to right, {table.c} flipped to wrong"],
         )
-    )
+
+    return planner
 
 
-def compare_paired_binary(
+def anytime_rule_probability(
+    n: int,
+    *,
+    drop: float,
+    discordance: float,
+    alpha: float,
+    tune: float,
+    settings: RegressionSettings,
+    margin: float,
+    reps: int = 256,
+) -> float:
+    """P(the rule's event) for the e-process, by seeded simulation of ``reps`` draws.
+
+    Uniforms are drawn once per n (seed ``settings.seed + n``), so the estimate is
+    monotone in ``drop`` and planning searches are stable.
+    """
+    from releasegate.stats.anytime import bets, max_log_wealth
+
+    psi = min(1.0, max(discordance, abs(drop)))
+    p_b, p_c = (psi - drop) / 2.0, (psi + drop) / 2.0
+    rng = np.random.default_rng(settings.seed + n)
+    u = rng.random((reps, n))
+    d = np.where(u < p_c, -1.0, np.where(u < p_c + p_b, 1.0, 0.0))
+    x = (d + 1.0) / 2.0
+    lam = bets(x, a=tune)
+    bar = math.log(1.0 / alpha)
+    if settings.mode == "significant_drop":
+        wealth = max_log_wealth(x, lam, m0=0.5, sign=-1.0)
+        event = (wealth >= bar) & (d.mean(axis=1) < settings.threshold - _EPS)
+    else:
+        wealth = max_log_wealth(x, lam, m0=(1.0 - margin) / 2.0, sign=1.0)
+        event = wealth >= bar
+    return float(event.mean())
+
+
+def assess_paired_binary(
     name: str,
     baseline: npt.ArrayLike,
     candidate: npt.ArrayLike,
     *,
     settings: RegressionSettings,
     higher_is_better: bool = True,
-) -> MetricComparison:
-    """Paired binary comparison from aligned per-item outcomes.
+    clusters: npt.ArrayLike | None = None,
+    attempt: int = 1,
+) -> Assessment:
+    """Paired binary comparison from aligned per-item outcomes, cluster-robust when clustered.
 
-    Builds the paired table (candidate first) and calls :func:`compare_paired_counts`.
+    Without ``clusters`` (or when every cluster holds one item) this is
+    :func:`assess_paired_counts`. With clusters the cluster-robust score family
+    of :mod:`releasegate.stats.clustered` decides and gives the interval; planning
+    uses the trinomial enumeration at the effective size n/DE (DE the observed
+    design effect, an approximation). In anytime mode with clusters the e-process
+    runs on the cluster means (independent units; the estimand is then the mean
+    over clusters).
 
     Args:
         name: Metric name.
@@ -288,113 +546,191 @@ def compare_paired_binary(
         candidate: Candidate per-item outcomes (bool).
         settings: Rule settings.
         higher_is_better: False for metrics where a rise is a regression.
+        clusters: Cluster label per item, aligned (None: items are independent).
+        attempt: Attempt number on this model fingerprint (anytime mode).
 
     Returns:
-        The comparison.
+        The assessment.
     """
     table = PairedTable.from_outcomes(candidate, second=baseline)
-    return compare_paired_counts(name, table, settings=settings, higher_is_better=higher_is_better)
+    if clusters is None:
+        return assess_paired_counts(
+            name, table, settings=settings, higher_is_better=higher_is_better, attempt=attempt
+        )
+    grouped = ClusteredDifferences.from_outcomes(candidate, second=baseline, clusters=clusters)
+    if not grouped.clustered:
+        return assess_paired_counts(
+            name, table, settings=settings, higher_is_better=higher_is_better, attempt=attempt
+        )
+    base = assess_paired_counts(
+        name, table, settings=settings, higher_is_better=higher_is_better, attempt=attempt
+    )
+    de = grouped.design_effect
+    notes = [
+        *base.notes,
+        f"cluster-robust: {grouped.k} clusters, design effect {de:.3g} "
+        f"(effective n about {table.n / max(de, 1e-12):.0f})",
+    ]
+    if settings.anytime:
+        means = grouped.sums / grouped.sizes
+        process = BettingProcess.from_differences(means, rng=np.random.default_rng(settings.seed))
+        p_at, interval_at = _betting_family(process, attempt_alpha(settings.alpha, attempt))
+        test = "e-process-betting-cluster-means"
+        notes.append("anytime-valid e-process on cluster means (clusters as independent units)")
+    else:
+
+        def p_at(delta: float, side: Worse) -> float:
+            return grouped.p_value(delta=delta, worse=side)
+
+        def interval_at(level: float) -> Interval:
+            return grouped.interval(level=level)
+
+        test = "cluster-robust-score-t"
+    planner = _paired_planner(settings, (table.b + table.c) / table.n, n_scale=max(de, 1.0))
+    return Assessment(
+        name=name,
+        baseline=base.baseline,
+        current=base.current,
+        n=table.n,
+        paired=True,
+        higher_is_better=higher_is_better,
+        test=test,
+        p_at=p_at,
+        interval_at=interval_at,
+        planner=planner,
+        settings=settings,
+        notes=notes,
+        design_effect=de,
+        clusters=grouped.k,
+        attempt=attempt,
+    )
 
 
-def compare_paired_scores(
+# ---- paired scores ----------------------------------------------------------------
+
+
+def assess_paired_scores(
     name: str,
     baseline: npt.ArrayLike,
     candidate: npt.ArrayLike,
     *,
     settings: RegressionSettings,
-    rng: np.random.Generator,
     higher_is_better: bool = True,
     scale: float = 1.0,
-) -> MetricComparison:
-    """Paired comparison of continuous per-item scores (e.g. judge scores 1–5).
+    resolution: float = 1.0,
+    attempt: int = 1,
+) -> Assessment:
+    """Paired comparison of per-item scores (e.g. judge scores 1–5), by the t family.
 
-    The difference is the mean of per-item differences (candidate - baseline).
-    The verdict is driven by the one-sided paired t-test, which tests the same
-    quantity (the mean) that the threshold and the interval refer to; the
-    interval is the seeded paired percentile bootstrap at level 1 - 2·alpha
-    (``settings.bootstrap_resamples`` resamples from ``rng``). The Wilcoxon
-    signed-rank test (Pratt zeros) is reported in ``notes`` as a robustness check.
+    The difference is the mean of per-item differences. p-values and the
+    interval come from one t family: for δ0, t(δ0) = (d̄ - δ0)/(s/√n) with n - 1
+    degrees of freedom, the interval d̄ ± t_{(1+level)/2, n-1}·s/√n. The standard
+    deviation is floored at s_min = resolution/√n (as if one more item had differed
+    by one step of the score), so identical scores on two items never claim
+    certainty: with zero spread at n = 2 the interval is wide and the verdict
+    inconclusive rather than "no significant change" with an MDE of 0. The
+    Wilcoxon signed-rank test (Pratt zeros) is in ``notes`` as a robustness check.
 
     ``threshold`` and ``margin`` are fractions of ``scale``, the width of the
-    score range: for a 1–5 judge score use ``scale=4``, so the default threshold
-    -0.05 is a drop of 0.2 points. The comparison reports them in score units.
-    The MDE and n needed come from the noncentral t distribution with the
-    observed standard deviation of the differences.
+    score range (a 1–5 judge score: ``scale=4``, so -0.05 is a drop of 0.2 points).
+    In anytime mode the e-process runs on the differences divided by ``scale``.
 
     Args:
         name: Metric name.
         baseline: Baseline per-item scores, aligned with ``candidate``.
         candidate: Candidate per-item scores.
         settings: Rule settings.
-        rng: Generator for the bootstrap (e.g. ``np.random.default_rng(settings.seed)``).
         higher_is_better: False for metrics where a rise is a regression.
-        scale: Width of the score range (> 0) that the threshold is relative to.
+        scale: Width of the score range (> 0).
+        resolution: Smallest step between scores (> 0), for the spread floor.
+        attempt: Attempt number on this model fingerprint (anytime mode).
 
     Returns:
-        The comparison.
+        The assessment.
 
     Raises:
-        ValueError: If there are no items or ``scale`` is not positive.
+        ValueError: If there are fewer than two items or ``scale``/``resolution``
+            is not positive.
     """
-    if not scale > 0.0 or not math.isfinite(scale):
-        raise ValueError(f"scale must be positive, got {scale}")
+    for label, value in (("scale", scale), ("resolution", resolution)):
+        if not value > 0.0 or not math.isfinite(value):
+            raise ValueError(f"{label} must be positive, got {value}")
     base = np.asarray(baseline, dtype=np.float64)
     cand = np.asarray(candidate, dtype=np.float64)
     n = int(base.size)
-    if n == 0 or cand.shape != base.shape:
-        raise ValueError(f"{name}: need equal, non-empty score arrays")
-    alpha = settings.alpha
-    worse, better = _alternatives(higher_is_better)
-    level = two_sided_level(alpha)  # each end is a one-sided (1 - alpha) bound
-    t_worse = paired_t_test(cand, second=base, alternative=worse)
-    t_better = paired_t_test(cand, second=base, alternative=better)
-    wilcoxon = wilcoxon_signed_rank(cand, second=base, alternative=worse, zero_method="pratt")
-    interval = paired_bootstrap_interval(
-        cand, second=base, rng=rng, resamples=settings.bootstrap_resamples, level=level
-    )
-    if interval is None:
-        raise ValueError(f"{name}: a paired comparison needs at least one pair")
+    if n < 2 or cand.shape != base.shape:
+        raise ValueError(f"{name}: need equal score arrays with at least two items")
     diffs = cand - base
-    sd = float(diffs.std(ddof=1)) if n >= 2 else 0.0
-    threshold = settings.threshold * scale
-    margin = settings.effective_margin * scale
-    target = abs(threshold) if settings.mode == "significant_drop" else margin
-    mde = mde_paired_mean(n, sd=sd, alpha=alpha, power=settings.power)
-    n_needed = (
-        required_n_paired_mean(target, sd=sd, alpha=alpha, power=settings.power)
-        if target > 0
-        else None
-    )
-    return _finish(
-        _draft(
-            name=name,
-            baseline=float(base.mean()),
-            current=float(cand.mean()),
-            difference=float(diffs.mean()),
-            ci_low=interval.low,
-            ci_high=interval.high,
-            ci_level=level,
-            interval_method=interval.method,
-            p_value=t_worse.p_value,
-            p_adjusted=t_worse.p_value,
-            p_improvement=t_better.p_value,
-            test="paired-t",
-            mde=mde,
-            n=n,
-            n_needed=n_needed,
-            paired=True,
-            higher_is_better=higher_is_better,
-            mode=settings.mode,
-            alpha=alpha,
-            threshold=threshold,
-            margin=margin,
-            notes=[
-                f"paired scores on {n} items (scale {scale:g}); "
-                f"wilcoxon-pratt one-sided p={wilcoxon.p_value:.4g}; "
-                f"bootstrap {settings.bootstrap_resamples} resamples"
-            ],
+    if not np.all(np.isfinite(diffs)):
+        raise ValueError(f"{name}: scores must be finite")
+    mean = float(diffs.mean())
+    sd_obs = float(diffs.std(ddof=1))
+    sd = max(sd_obs, resolution / math.sqrt(n))
+    se = sd / math.sqrt(n)
+    dist = stats.t(n - 1)
+    worse: Worse = "less" if higher_is_better else "greater"
+    wilcoxon = wilcoxon_signed_rank(cand, second=base, alternative=worse, zero_method="pratt")
+    notes = [
+        f"paired scores on {n} items (scale {scale:g}); sd of differences {sd_obs:.4g}"
+        + (f", floored at {sd:.4g}" if sd > sd_obs else "")
+        + f"; wilcoxon-pratt one-sided p={wilcoxon.p_value:.4g}"
+    ]
+    if settings.anytime:
+        tune = attempt_alpha(settings.alpha, attempt)
+        process = BettingProcess.from_differences(
+            np.clip(diffs / scale, -1.0, 1.0), rng=np.random.default_rng(settings.seed)
         )
+        p_scaled, interval_scaled = _betting_family(process, tune)
+
+        def p_at(delta: float, side: Worse) -> float:
+            return p_scaled(delta / scale, side)
+
+        def interval_at(level: float) -> Interval:
+            unit = interval_scaled(level)
+            return unit.model_copy(update={"low": unit.low * scale, "high": unit.high * scale})
+
+        test, planner = "e-process-betting", None
+    else:
+
+        def p_at(delta: float, side: Worse) -> float:
+            t = (mean - delta) / se
+            return float(dist.cdf(t) if side == "less" else dist.sf(t))
+
+        def interval_at(level: float) -> Interval:
+            half = float(dist.ppf(0.5 + level / 2.0)) * se
+            return Interval(low=mean - half, high=mean + half, level=level, method="paired-t")
+
+        def planner(m: int, drop: float, alpha: float, margin: float) -> float:
+            return score_rule_probability(
+                max(2, m),
+                drop=drop,
+                sd=max(sd_obs, resolution / math.sqrt(max(2, m))),
+                alpha=alpha,
+                mode=settings.mode,
+                threshold=settings.threshold * scale,
+                margin=margin,
+            )
+
+        test = "paired-t"
+    return Assessment(
+        name=name,
+        baseline=float(base.mean()),
+        current=float(cand.mean()),
+        n=n,
+        paired=True,
+        higher_is_better=higher_is_better,
+        test=test,
+        p_at=p_at,
+        interval_at=interval_at,
+        planner=planner,
+        settings=settings,
+        scale=scale,
+        notes=notes,
+        attempt=attempt,
     )
+
+
+# ---- unpaired ---------------------------------------------------------------------
 
 
 def _to_count(rate: float, n: int, label: str, notes: list[str]) -> int:
@@ -408,7 +744,7 @@ def _to_count(rate: float, n: int, label: str, notes: list[str]) -> int:
     return count
 
 
-def compare_unpaired(
+def assess_unpaired(
     name: str,
     baseline_rate: float,
     baseline_n: int | None,
@@ -417,21 +753,18 @@ def compare_unpaired(
     *,
     settings: RegressionSettings,
     higher_is_better: bool = True,
-) -> MetricComparison:
-    """Unpaired comparison of two rates: the weaker fallback analysis.
+    attempt: int = 1,
+) -> Assessment:
+    """Unpaired comparison of two rates, both with their own sampling variance.
 
-    Used when per-item outcomes cannot be matched. Rates are turned back into
-    counts (``round(rate·n)``).
-
-    * ``baseline_n`` known: two-proportion score test (pooled, one-sided in the
-      worsening direction) and Newcombe's hybrid score interval at 1 - 2·alpha;
-      MDE and n needed (per group) from the two-proportion normal approximation.
-    * ``baseline_n`` None (a flat seed baseline stores only a number): the
-      baseline is treated as a fixed reference value p0. The test is the
-      one-sample score test of the candidate against p0 and the interval is the
-      candidate's Wilson interval minus p0. This ignores the baseline's own
-      sampling error, so it is labelled as the weakest analysis in ``notes``;
-      re-baselining with per-item outputs enables the paired analysis.
+    Rates are turned back into counts (``round(rate·n)``) and compared by the
+    corrected Farrington–Manning score family (continuity correction
+    ``settings.correction``), whose inversion is the reported interval; planning
+    enumerates two independent binomials. A baseline without n (a flat classic-style file
+    that stores only the value) is assumed to come from as many items as the
+    candidate (the same benchmark), and ``notes`` says so: the baseline's own
+    variance is never ignored. In anytime mode the level is the attempt's share
+    of alpha (there is no item order to bet on).
 
     Args:
         name: Metric name.
@@ -441,114 +774,212 @@ def compare_unpaired(
         current_n: Candidate items (>= 1).
         settings: Rule settings.
         higher_is_better: False for metrics where a rise is a regression.
+        attempt: Attempt number on this model fingerprint (anytime mode).
 
     Returns:
-        The comparison (``paired`` is False).
+        The assessment (``paired`` is False).
     """
-    alpha = settings.alpha
-    worse, better = _alternatives(higher_is_better)
-    direction: Literal["decrease", "increase"] = "decrease" if higher_is_better else "increase"
-    level = two_sided_level(alpha)  # each end is a one-sided (1 - alpha) bound
     notes: list[str] = []
     x_cur = _to_count(current_rate, current_n, "current", notes)
-    threshold = settings.threshold
-    margin = settings.effective_margin
-    target = abs(threshold) if settings.mode == "significant_drop" else margin
-    p_cur = x_cur / current_n
-    power = settings.power
-    if baseline_n is not None:
-        x_base = _to_count(baseline_rate, baseline_n, "baseline", notes)
-        p_base = x_base / baseline_n
-        test_w = two_proportion_score_test(x_cur, current_n, x_base, baseline_n, alternative=worse)
-        test_b = two_proportion_score_test(x_cur, current_n, x_base, baseline_n, alternative=better)
-        interval = newcombe_hybrid_interval(x_cur, current_n, x_base, baseline_n, level=level)
-        ci_low, ci_high, method = interval.low, interval.high, interval.method
-        mde = mde_two_proportions(
-            baseline_n, current_n, p_reference=p_base, alpha=alpha, power=power, direction=direction
-        )
-        n_needed = (
-            required_n_two_proportions(
-                target, p_reference=p_base, alpha=alpha, power=power, direction=direction
-            )
-            if target > 0
-            else None
-        )
-        test_name = "two-proportion-score"
-        note = (
-            f"unpaired analysis (weaker than paired): {current_n} candidate vs "
-            f"{baseline_n} baseline items; n_needed is per group"
+    if baseline_n is None:
+        n_base = current_n
+        notes.insert(
+            0,
+            f"unpaired analysis against a baseline without n: assumed to come from "
+            f"{current_n} items like the candidate (same benchmark); record the "
+            "baseline's n (or re-baseline with per-item outputs) for an exact analysis",
         )
     else:
-        p_base = baseline_rate
-        test_w = one_sample_score_test(x_cur, current_n, p0=p_base, alternative=worse)
-        test_b = one_sample_score_test(x_cur, current_n, p0=p_base, alternative=better)
-        wil = wilson_nonempty(x_cur, n=current_n, level=level)
-        ci_low, ci_high, method = wil.low - p_base, wil.high - p_base, "wilson-minus-fixed-baseline"
-        mde = mde_one_proportion(
-            current_n, p0=p_base, alpha=alpha, power=power, direction=direction
+        n_base = baseline_n
+        notes.insert(
+            0,
+            f"unpaired analysis (weaker than paired): {current_n} candidate vs "
+            f"{baseline_n} baseline items; n_needed is per group",
         )
-        n_needed = (
-            required_n_one_proportion(
-                target, p0=p_base, alpha=alpha, power=power, direction=direction
+    x_base = _to_count(baseline_rate, n_base, "baseline", notes)
+    correction = settings.correction
+
+    def p_at(delta: float, side: Worse) -> float:
+        z = float(
+            corrected_score_statistic(
+                x_cur, current_n, x_base, n_base, delta=delta, correction=correction
             )
-            if target > 0
-            else None
         )
-        test_name = "one-sample-score-vs-fixed-baseline"
-        note = (
-            "unpaired analysis against a baseline without n (weakest): the baseline "
-            "is treated as a fixed reference value and its own sampling error is ignored"
+        return float(special.ndtr(z if side == "less" else -z))
+
+    def interval_at(level: float) -> Interval:
+        return corrected_score_interval(
+            x_cur, current_n, x_base, n_base, level=level, correction=correction
         )
-    return _finish(
-        _draft(
-            name=name,
-            baseline=p_base,
-            current=p_cur,
-            difference=p_cur - p_base,
-            ci_low=ci_low,
-            ci_high=ci_high,
-            ci_level=level,
-            interval_method=method,
-            p_value=test_w.p_value,
-            p_adjusted=test_w.p_value,
-            p_improvement=test_b.p_value,
-            test=test_name,
-            mde=mde,
-            n=current_n,
-            n_needed=n_needed,
-            paired=False,
-            higher_is_better=higher_is_better,
-            mode=settings.mode,
+
+    p_ref = x_base / n_base if higher_is_better else 1.0 - x_base / n_base
+    ratio = n_base / current_n
+
+    def planner(m: int, drop: float, alpha: float, margin: float) -> float:
+        return two_sample_rule_probability(
+            max(1, round(m * ratio)),
+            m,
+            p_reference=p_ref,
+            drop=drop,
             alpha=alpha,
-            threshold=threshold,
+            mode=settings.mode,
+            threshold=settings.threshold,
             margin=margin,
-            notes=[note, *notes],
+            correction=correction,
         )
+
+    return Assessment(
+        name=name,
+        baseline=x_base / n_base,
+        current=x_cur / current_n,
+        n=current_n,
+        paired=False,
+        higher_is_better=higher_is_better,
+        test=f"score-fm-cc{correction:g}",
+        p_at=p_at,
+        interval_at=interval_at,
+        planner=planner,
+        settings=settings,
+        notes=notes,
+        attempt=attempt,
     )
 
 
-def apply_holm(comparisons: list[MetricComparison], *, alpha: float) -> list[MetricComparison]:
-    """Holm–Bonferroni across the metrics' one-sided worsening p-values.
+# ---- single-metric conveniences ------------------------------------------------------
 
-    Sets ``p_adjusted`` and recomputes ``significant``, ``regressed``,
-    ``improved`` and ``verdict`` at ``alpha`` (which also replaces each
-    comparison's ``alpha``); ``reasons`` are rebuilt. Improvement flags use raw
-    p-values (they never block).
+
+def compare_paired_counts(
+    name: str,
+    table: PairedTable,
+    *,
+    settings: RegressionSettings,
+    higher_is_better: bool = True,
+    attempt: int = 1,
+) -> MetricComparison:
+    """:func:`assess_paired_counts` decided on its own (as a primary metric)."""
+    return assess_paired_counts(
+        name, table, settings=settings, higher_is_better=higher_is_better, attempt=attempt
+    ).decide()
+
+
+def compare_paired_binary(
+    name: str,
+    baseline: npt.ArrayLike,
+    candidate: npt.ArrayLike,
+    *,
+    settings: RegressionSettings,
+    higher_is_better: bool = True,
+    clusters: npt.ArrayLike | None = None,
+    attempt: int = 1,
+) -> MetricComparison:
+    """:func:`assess_paired_binary` decided on its own (as a primary metric)."""
+    return assess_paired_binary(
+        name,
+        baseline,
+        candidate,
+        settings=settings,
+        higher_is_better=higher_is_better,
+        clusters=clusters,
+        attempt=attempt,
+    ).decide()
+
+
+def compare_paired_scores(
+    name: str,
+    baseline: npt.ArrayLike,
+    candidate: npt.ArrayLike,
+    *,
+    settings: RegressionSettings,
+    higher_is_better: bool = True,
+    scale: float = 1.0,
+    resolution: float = 1.0,
+    attempt: int = 1,
+) -> MetricComparison:
+    """:func:`assess_paired_scores` decided on its own (as a primary metric)."""
+    return assess_paired_scores(
+        name,
+        baseline,
+        candidate,
+        settings=settings,
+        higher_is_better=higher_is_better,
+        scale=scale,
+        resolution=resolution,
+        attempt=attempt,
+    ).decide()
+
+
+def compare_unpaired(
+    name: str,
+    baseline_rate: float,
+    baseline_n: int | None,
+    current_rate: float,
+    current_n: int,
+    *,
+    settings: RegressionSettings,
+    higher_is_better: bool = True,
+    attempt: int = 1,
+) -> MetricComparison:
+    """:func:`assess_unpaired` decided on its own (as a primary metric)."""
+    return assess_unpaired(
+        name,
+        baseline_rate,
+        baseline_n,
+        current_rate,
+        current_n,
+        settings=settings,
+        higher_is_better=higher_is_better,
+        attempt=attempt,
+    ).decide()
+
+
+# ---- the family -------------------------------------------------------------------
+
+
+def decide_family(
+    assessments: Sequence[Assessment],
+    roles: Mapping[str, Role],
+    *,
+    settings: RegressionSettings,
+    plan: bool = True,
+) -> list[MetricComparison]:
+    """Decide every assessment in its role: Holm over the secondary metrics only.
+
+    Primary, derived and safety metrics are decided at full alpha on their raw
+    p-values; secondary metrics are Holm-adjusted among themselves
+    (``settings.multiplicity == "holm"``, ``significant_drop`` mode), each with its
+    interval at the level of its Holm step. Non-inferiority is an
+    intersection–union test and is never adjusted.
 
     Args:
-        comparisons: Comparisons from the ``compare_*`` functions.
-        alpha: One-sided family-wise level.
+        assessments: One per compared metric.
+        roles: Metric name -> role (missing names count as secondary).
+        settings: Rule settings.
+        plan: Compute ``mde`` and ``n_needed`` (off only for bulk simulation).
 
     Returns:
-        New comparisons, in the input order.
+        The comparisons, in the input order.
     """
-    if not 0.0 < alpha <= 0.5:
-        raise ValueError(f"alpha must be in (0, 0.5], got {alpha}")
-    adjusted = holm_adjust([c.p_value for c in comparisons])
-    family = len(comparisons)
+    secondary = [a for a in assessments if roles.get(a.name, "secondary") == "secondary"]
+    adjust = settings.multiplicity == "holm" and settings.mode == "significant_drop"
+    family = len(secondary) if adjust else 1
+    adjusted: dict[str, float] = {}
+    if adjust and len(secondary) > 1:
+        adjusted = dict(
+            zip(
+                (a.name for a in secondary),
+                holm_adjust([a.p_worse for a in secondary]),
+                strict=True,
+            )
+        )
     out = []
-    for comparison, p_adj in zip(comparisons, adjusted, strict=True):
-        finished = _finish(comparison.model_copy(update={"p_adjusted": p_adj, "alpha": alpha}))
-        reasons = [*finished.reasons, f"p-value Holm-adjusted across {family} metrics"]
-        out.append(finished.model_copy(update={"reasons": reasons}))
+    for assessment in assessments:
+        role = roles.get(assessment.name, "secondary")
+        out.append(
+            assessment.decide(
+                role=role,
+                p_adjusted=adjusted.get(assessment.name),
+                family_size=family if role == "secondary" else 1,
+                plan=plan,
+            )
+        )
     return out

@@ -22,8 +22,11 @@ def regression_section(report: RegressionReport | None) -> str:
     if report.baseline_run_id:
         source += f" (run {md_code_span(report.baseline_run_id)}, model "
         source += f"{md_code_span(report.baseline_model)})"
-    holm = (
-        "Holm-adjusted across metrics" if s.multiplicity == "holm" else "no multiplicity adjustment"
+    primary = f"primary `{s.primary}` at full alpha, " if s.primary else ""
+    holm = primary + (
+        "Holm-adjusted across secondary metrics, derived metrics at full alpha"
+        if s.multiplicity == "holm"
+        else "no multiplicity adjustment"
     )
     lines = [
         "## Regression against the baseline",

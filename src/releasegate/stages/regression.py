@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
@@ -21,6 +22,7 @@ from releasegate.records.judge import JudgeOutcome
 from releasegate.records.regression import MetricComparison, RegressionReport
 from releasegate.regression.baseline_compare import IncomparableBaseline, compare_with_baseline
 from releasegate.stages.base import Evidence, RunInputs
+from releasegate.store.attempts import previous_attempts
 
 NAME = "regression"
 
@@ -62,6 +64,8 @@ class RegressionStage:
             settings=inputs.config.regression,
             catalog=inputs.catalog,
             judge=judge_scores_of(evidence.judge),
+            clusters={e.id: e.cluster for e in inputs.benchmark.examples if e.cluster} or None,
+            attempt=attempt_of(inputs),
         )
         evidence.regression = report
         notes = [*report.warnings]
@@ -89,8 +93,13 @@ def compare_run(
     settings: RegressionSettings,
     catalog: MetricCatalog,
     judge: JudgeScores | None,
+    clusters: Mapping[str, str] | None = None,
+    attempt: int = 1,
 ) -> RegressionReport:
     """Compare a run's findings with a baseline under ``settings.on_incomparable``.
+
+    ``clusters`` (example id -> cluster) makes paired tests cluster-robust;
+    ``attempt`` is this model's attempt number at the gate (anytime-valid mode).
 
     Raises:
         IncomparableBaseline: nothing to compare and the policy is ``error``.
@@ -104,6 +113,8 @@ def compare_run(
             catalog=catalog,
             judge=judge,
             source=source,
+            clusters=clusters,
+            attempt=attempt,
         )
     except IncomparableBaseline as exc:
         if settings.on_incomparable == "error":
@@ -111,6 +122,19 @@ def compare_run(
         return RegressionReport(
             baseline_path=source, paired=False, incomparable=str(exc), settings=settings
         )
+
+
+def attempt_of(inputs: RunInputs) -> int:
+    """This model's attempt number at the gate: recorded runs of its fingerprint + 1.
+
+    Counted only in the anytime-valid mode (``regression.anytime``) and when the run
+    history is on; 1 otherwise.
+    """
+    history = inputs.config.output.history_path
+    if not inputs.config.regression.anytime or history is None:
+        return 1
+    fingerprint = inputs.backend.info().fingerprint
+    return previous_attempts(Path(history), model_fingerprint=fingerprint) + 1
 
 
 def judge_scores_of(outcome: JudgeOutcome | None) -> JudgeScores | None:
@@ -170,9 +194,11 @@ def _regression_gate(c: MetricComparison, gate_type: GateType) -> GateResult:
         f"{c.test}, n={c.n}): {c.verdict}"
     )
     if c.verdict == "inconclusive" and c.n_needed:
-        explanation += (
-            f"; about {c.n_needed} examples would be needed to detect a drop of that size"
-        )
+        explanation += f"; about {c.n_needed} examples would be needed (see the reasons)"
+    if c.design_effect is not None:
+        explanation += f"; {c.clusters} clusters, design effect {c.design_effect:.3g}"
+    if c.attempt is not None:
+        explanation += f"; anytime-valid attempt {c.attempt} at alpha {c.alpha:.3g}"
     if c.reasons:
         explanation += ". " + " ".join(c.reasons)
     return GateResult(
