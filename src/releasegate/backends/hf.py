@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
+from releasegate.backends.tool_calls import template_tools, unwrap_template_calls
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
 
@@ -283,6 +284,7 @@ class HFBackend:
             "chat_template": "yes"
             if settings.use_chat_template and tokenizer.chat_template
             else "no",
+            "tool_calls": _tool_calls_detail(settings, tokenizer),
             "transformers": str(transformers.__version__),
             "torch": str(torch.__version__),
         }
@@ -316,11 +318,17 @@ class HFBackend:
         if system and not any(m["role"] == "system" for m in messages):
             messages.insert(0, {"role": "system", "content": system})
         if self._use_template:
+            extra = {"tools": template_tools(prompt.tools)} if self._native_tools(prompt) else {}
             text = self._tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=False
+                messages, add_generation_prompt=True, tokenize=False, **extra
             )
             return str(text)
         return "\n\n".join(m["content"] for m in messages)
+
+    def _native_tools(self, prompt: Prompt) -> bool:
+        """Functions go through the chat template (``model.tool_calls: native``, tools-aware)."""
+        template = str(self._tokenizer.chat_template or "")
+        return bool(prompt.tools) and self._settings.tool_calls == "native" and "tools" in template
 
     def encode(self, prompt: Prompt) -> list[int]:
         """Prompt token ids (the template carries its own special tokens)."""
@@ -435,6 +443,8 @@ class HFBackend:
         cut = [text.find(s) for s in params.stop if s and s in text]
         if cut:
             text, finish = text[: min(cut)], "stop"
+        if self._native_tools(prompt):
+            text = unwrap_template_calls(text)
         return Generation(
             sample_id=prompt.sample_id,
             text=text,
@@ -463,3 +473,11 @@ def _attach_adapter(model: Any, adapter_dir: Path, *, merge: bool) -> Any:
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
         peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
         return peft_model.merge_and_unload() if merge else peft_model
+
+
+def _tool_calls_detail(settings: ModelSettings, tokenizer: Any) -> str:
+    """``native`` only where the chat template takes ``tools``; otherwise ``text``."""
+    template = str(tokenizer.chat_template or "") if settings.use_chat_template else ""
+    if settings.tool_calls == "native" and "tools" in template:
+        return "native"
+    return "text" if settings.tool_calls == "text" else "text (the chat template has no tools)"
