@@ -9,7 +9,12 @@ from releasegate.benchmark.model import Example
 from releasegate.config.schema import PipelineConfig
 from releasegate.metrics import RATE, Direction, Kind, MetricSpec, Need
 from releasegate.records.core import ExampleResult, PipelineStatus, StageResult
-from releasegate.scoring.aggregate import aggregate, error_metric_name, error_rates, error_type_notes
+from releasegate.scoring.aggregate import (
+    aggregate,
+    error_metric_name,
+    error_rates,
+    error_type_notes,
+)
 from releasegate.scoring.task import ExampleScore, score_example
 from releasegate.scoring.toolcalls import ERROR_TYPES
 from releasegate.stages.base import Evidence, RunInputs
