@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[hf,dev]'
+	# BFCL's data and AST checker for the tool-call agreement test; --no-deps because
+	# the wheel pins an old numpy (pip extras cannot say --no-deps).
+	$(PY) -m pip install -q --no-deps bfcl-eval==2026.3.23
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "manifest": 3,
     "stats": 3,
     "testing": 3,
+    "importers": 3,
     # 4: stages (each wraps one domain package behind the Stage protocol)
     "stages": 4,
     # 5: orchestration
@@ -54,6 +55,7 @@ LAYERS: dict[str, int] = {
     # 7: the command line and the public API
     "cli": 7,
     "cli_runs": 7,
+    "import_cli": 7,
     "init": 7,
     "judge.check_cli": 7,
     "__init__": 7,

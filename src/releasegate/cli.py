@@ -261,6 +261,10 @@ def _register_judge_check() -> None:
 
 _register_judge_check()
 
+from releasegate.import_cli import import_app  # noqa: E402  (a sub-app in its own module)
+
+app.add_typer(import_app, name="import")
+
 
 def main() -> None:
     """Console-script entry point."""

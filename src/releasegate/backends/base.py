@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from releasegate.benchmark.model import ChatMessage
+from releasegate.benchmark.model import ChatMessage, ToolFunction
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Prompt:
     input: str | tuple[ChatMessage, ...]
     system_prompt: str | None = None
     """Optional system instruction from the config, prepended as a system turn."""
+    tools: tuple[ToolFunction, ...] = ()
+    """The example's functions, sent natively when ``model.tool_calls`` is ``native``."""
 
 
 @dataclass(frozen=True)

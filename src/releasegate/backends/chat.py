@@ -35,21 +35,34 @@ def prompt_messages(prompt: Prompt, default_system: str | None = None) -> list[d
 
 
 def render_prompt(
-    tokenizer: Any, prompt: Prompt, *, default_system: str | None, use_template: bool
+    tokenizer: Any,
+    prompt: Prompt,
+    *,
+    default_system: str | None,
+    use_template: bool,
+    tools: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The exact text fed to the model for ``prompt``."""
+    """The exact text fed to the model for ``prompt`` (``tools`` for a tools-aware template)."""
     messages = prompt_messages(prompt, default_system)
     if use_template:
-        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        extra = {"tools": tools} if tools else {}
+        text = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=False, **extra
+        )
         return str(text)
     return "\n\n".join(m["content"] for m in messages)
 
 
 def encode_prompt(
-    tokenizer: Any, prompt: Prompt, *, default_system: str | None, use_template: bool
+    tokenizer: Any,
+    prompt: Prompt,
+    *,
+    default_system: str | None,
+    use_template: bool,
+    tools: list[dict[str, Any]] | None = None,
 ) -> list[int]:
     """Prompt token ids (a templated prompt gets no extra special tokens)."""
     text = render_prompt(
-        tokenizer, prompt, default_system=default_system, use_template=use_template
+        tokenizer, prompt, default_system=default_system, use_template=use_template, tools=tools
     )
     return list(tokenizer(text, add_special_tokens=not use_template)["input_ids"])

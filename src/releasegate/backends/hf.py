@@ -41,6 +41,7 @@ from typing import Any
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.backends.chat import encode_prompt, render_prompt
 from releasegate.backends.cpu_threads import default_threads, prepare_openmp
+from releasegate.backends.tool_calls import template_tools, unwrap_template_calls
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
 
@@ -262,9 +263,20 @@ def _gpu_models() -> str:
 
 
 def _has_chat_template(tok_dir: Path) -> bool:
-    if (tok_dir / "chat_template.jinja").is_file() or (tok_dir / "chat_template.json").is_file():
-        return True
-    return bool(_read_json(tok_dir / "tokenizer_config.json").get("chat_template"))
+    return bool(_chat_template_text(tok_dir))
+
+
+def _chat_template_text(tok_dir: Path) -> str:
+    """The chat template's source as the tokenizer files hold it ('' when none)."""
+    jinja = tok_dir / "chat_template.jinja"
+    if jinja.is_file():
+        with contextlib.suppress(OSError):
+            return jinja.read_text(encoding="utf-8")
+    for name in ("chat_template.json", "tokenizer_config.json"):
+        template = _read_json(tok_dir / name).get("chat_template")
+        if template:
+            return json.dumps(template)
+    return ""
 
 
 @dataclass(frozen=True)
@@ -278,6 +290,7 @@ class _LoadPlan:
     device: str
     dtype: str
     chat_template: bool
+    tool_calls: str
     threads: int
     config: dict[str, Any]
 
@@ -294,6 +307,7 @@ class _LoadPlan:
             device=device,
             dtype=_probe_dtype(settings.dtype, device),
             chat_template=settings.use_chat_template and _has_chat_template(tok_dir),
+            tool_calls=_tool_calls_detail(settings, _chat_template_text(tok_dir)),
             threads=settings.threads or default_threads(),
             config=_read_json(model_dir / "config.json"),
         )
@@ -309,6 +323,7 @@ class _LoadPlan:
             "dtype": self.dtype,
             "device": self.device,
             "chat_template": "yes" if self.chat_template else "no",
+            "tool_calls": self.tool_calls,
             **({"gpu": _gpu_models()} if self.device.startswith("cuda") else {}),
             "transformers": _version("transformers"),
             "torch": _version("torch"),
@@ -486,12 +501,19 @@ class HFBackend:
     def render(self, prompt: Prompt) -> str:
         """The exact text fed to the model for ``prompt`` (chat template applied if any)."""
         st = self._loaded()
+        tools = template_tools(prompt.tools) if self._native_tools(prompt) else None
         return render_prompt(
             st.tokenizer,
             prompt,
             default_system=self._settings.system_prompt,
             use_template=st.use_template,
+            tools=tools,
         )
+
+    def _native_tools(self, prompt: Prompt) -> bool:
+        """Functions go through the chat template (``model.tool_calls: native``, tools-aware)."""
+        template = str(self._loaded().tokenizer.chat_template or "")
+        return bool(prompt.tools) and self._settings.tool_calls == "native" and "tools" in template
 
     def encode(self, prompt: Prompt) -> list[int]:
         """Prompt token ids (the template carries its own special tokens)."""
@@ -501,6 +523,7 @@ class HFBackend:
             prompt,
             default_system=self._settings.system_prompt,
             use_template=st.use_template,
+            tools=template_tools(prompt.tools) if self._native_tools(prompt) else None,
         )
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
@@ -630,6 +653,8 @@ class HFBackend:
         cut = [text.find(s) for s in params.stop if s and s in text]
         if cut:
             text, finish = text[: min(cut)], "stop"
+        if self._native_tools(prompt):
+            text = unwrap_template_calls(text)
         return Generation(
             sample_id=prompt.sample_id,
             text=text,
@@ -677,3 +702,11 @@ def _attach_adapter(model: Any, adapter_dir: Path, *, merge: bool) -> Any:
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
         peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
         return peft_model.merge_and_unload() if merge else peft_model
+
+
+def _tool_calls_detail(settings: ModelSettings, template_text: str) -> str:
+    """``native`` only where the chat template takes ``tools``; otherwise ``text``."""
+    template = template_text if settings.use_chat_template else ""
+    if settings.tool_calls == "native" and "tools" in template:
+        return "native"
+    return "text" if settings.tool_calls == "text" else "text (the chat template has no tools)"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast, get_args
 
+from releasegate.benchmark.calls import parse_tool_fields, tool_fingerprint
 from releasegate.benchmark.model import Benchmark, ChatMessage, Example, Role
 from releasegate.errors import BenchmarkError
 
@@ -20,6 +21,10 @@ _KNOWN_FIELDS = {
     "tags",
     "cluster",
     "metadata",
+    "expected_calls",
+    "call_order",
+    "comparison",
+    "functions",
 }
 _ROLES = set(get_args(Role))
 
@@ -61,10 +66,18 @@ def load_benchmark(path: str | Path) -> Benchmark:
 
 
 def fingerprint_examples(examples: list[Example] | tuple[Example, ...]) -> str:
-    """sha256 over ids, inputs and expected outputs, independent of file formatting."""
+    """sha256 over ids, inputs and expected outputs, independent of file formatting.
+
+    Expected calls (alternatives, optional arguments, policy) and function definitions
+    join the hash only where an example has them, so older benchmarks keep their
+    fingerprint.
+    """
     digest = hashlib.sha256()
     for example in examples:
-        row = [example.id, example.input_hash, example.expected_output]
+        row: list[object] = [example.id, example.input_hash, example.expected_output]
+        tools = tool_fingerprint(example)
+        if tools is not None:
+            row.append(tools)
         digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
     return "sha256:" + digest.hexdigest()
@@ -103,15 +116,21 @@ def _parse_example(record: Any, *, file: Path, line: int) -> Example:
         example_id = str(example_id)
     if not isinstance(example_id, str) or not example_id.strip():
         raise fail("id", "missing or empty (a unique string is required)")
+    tools = parse_tool_fields(record, fail)
+    expected_raw = record.get("expected_output")
+    if expected_raw is None and tools.expected_output is not None:
+        expected_raw = tools.expected_output
     return Example(
         id=example_id,
         input=_parse_input(record.get("input"), fail),
-        expected_output=_parse_expected(record.get("expected_output"), fail),
+        expected_output=_parse_expected(expected_raw, fail),
         expected_action=_optional_str(record.get("expected_action"), "expected_action", fail),
         category=_optional_str(record.get("category"), "category", fail) or "uncategorized",
         tags=_parse_tags(record.get("tags"), fail),
         cluster=_optional_str(record.get("cluster"), "cluster", fail),
         metadata=_parse_metadata(record.get("metadata"), fail),
+        expected_calls=tools.calls,
+        functions=tools.functions,
         line=line,
     )
 

@@ -93,6 +93,13 @@ class ModelSettings(_Section):
     """Run model code shipped with the checkpoint. Off unless you trust the source."""
     use_chat_template: bool = True
     """Apply the tokenizer's chat template when it has one."""
+    tool_calls: Literal["text", "native"] = "text"
+    """How function calls are asked for: ``text`` (the model writes JSON) or ``native``
+    (an endpoint gets the example's functions as ``tools`` and its ``tool_calls`` are
+    read back; a HF model gets them through its chat template when that supports tools).
+    Recorded in the run's model details."""
+    tool_choice: Literal["auto", "required"] = "auto"
+    """The ``tool_choice`` sent with native tool calls to an endpoint."""
     system_prompt: str | None = None
     """Optional system instruction sent before each example's input."""
     on_missing: Literal["error", "fail_example"] = "error"

@@ -95,6 +95,11 @@ class ExampleResult(_Record):
     field_expected: int | None = None
     parse_error: str | None = None
     schema_error: str | None = None
+    error_type: str | None = None
+    """Why the calls are wrong (``wrong_function``, ``wrong_value``, ...); None when right."""
+    error_detail: str | None = None
+    calls_scored: bool = False
+    """Compared as function calls, so ``error_type`` applies."""
     truncated: bool = False
     """The output was longer than ``generation.max_output_chars`` and was cut."""
     latency_s: float | None = None

@@ -9,11 +9,13 @@ A metric that applies to no example is absent, never 0.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from releasegate.records.core import ExampleResult, Interval, MetricValue
+from releasegate.scoring.toolcalls import ERROR_TYPES
 from releasegate.stats.intervals import wilson
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -53,6 +55,47 @@ def _aggregate_group(
             out[rate.name] = rate
     out.update(field_metrics(examples, suffix=suffix, rng=rng))
     return out
+
+
+def error_metric_name(error_type: str) -> str:
+    """``error_rate_wrong_function``: brackets are for categories, so the type is in the name."""
+    return f"error_rate_{error_type}"
+
+
+def error_rates(examples: Sequence[ExampleResult]) -> dict[str, MetricValue]:
+    """``error_rate_TYPE``: share of call-scored examples with that error type.
+
+    Over the examples compared as function calls; the rates plus ``accuracy`` on
+    those examples sum to 1. Lower is better. Overall only (no per-category
+    variants: eight types times every category would swamp the reports).
+    """
+    scored = [e for e in examples if e.calls_scored]
+    if not scored:
+        return {}
+    out: dict[str, MetricValue] = {}
+    for kind in ERROR_TYPES:
+        hits = sum(1 for e in scored if e.error_type == kind)
+        name = error_metric_name(kind)
+        out[name] = MetricValue(
+            name=name,
+            value=hits / len(scored),
+            ci=wilson(hits, n=len(scored)),
+            n=len(scored),
+            n_failed=sum(1 for e in scored if e.output is None),
+            higher_is_better=False,
+            unit="rate",
+        )
+    return out
+
+
+def error_type_notes(examples: Sequence[ExampleResult]) -> list[str]:
+    """One line counting the error types of the examples scored as calls."""
+    counts = Counter(e.error_type for e in examples if e.calls_scored and e.error_type)
+    if not counts:
+        return []
+    scored = sum(1 for e in examples if e.calls_scored)
+    parts = ", ".join(f"{kind} {counts[kind]}" for kind in ERROR_TYPES if counts[kind])
+    return [f"call errors over {scored} example(s) scored as calls: {parts}"]
 
 
 def rate_metric(name: str, examples: Sequence[ExampleResult], key: str) -> MetricValue | None:

@@ -14,6 +14,14 @@ Definitions (documented in docs/metrics.md):
 - field counts: the arguments (every key but ``action``, nested objects flattened to
   dotted paths) as true positives / predicted / expected, for micro precision,
   recall and F1.
+
+Examples with ``expected_calls`` are scored as function calls instead (see
+``releasegate.scoring.toolcalls`` and docs/tool-calls.md): ``accuracy`` means every
+call matches one of its acceptable answers, ``action_accuracy`` that the called
+function names match, field counts are over top-level arguments (an extra argument
+is a false positive, a missing required one a false negative), ``json_valid`` also
+accepts an array of calls, and ``schema_valid`` checks each call against the
+example's own ``functions`` when it has them.
 """
 
 from __future__ import annotations
@@ -25,7 +33,15 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
-from releasegate.benchmark.model import Example
+from releasegate.benchmark.model import Example, ToolCalls
+from releasegate.scoring.schema import function_schema_error
+from releasegate.scoring.toolcalls import (
+    Call,
+    CallsVerdict,
+    expected_calls_of,
+    read_calls,
+    score_calls,
+)
 
 _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*?)\n?```\Z", re.DOTALL)
 
@@ -58,6 +74,11 @@ class ExampleScore:
     """None when the expected output is not a JSON object."""
     parse_error: str | None = None
     schema_error: str | None = None
+    error_type: str | None = None
+    """One of ``toolcalls.ERROR_TYPES`` when scored as calls and wrong; None otherwise."""
+    error_detail: str | None = None
+    calls_scored: bool = False
+    """The example was compared as function calls (it has an error type when wrong)."""
 
 
 def strip_fence(text: str) -> str:
@@ -118,65 +139,138 @@ def score_example(
     validator: Validator,
     strip_code_fences: bool = True,
 ) -> ExampleScore:
-    """Score one output against its example; ``None`` output fails every metric."""
+    """Score one output against its example; ``None`` output fails every metric.
+
+    Examples with ``expected_calls`` are scored as function calls with alternatives
+    (``releasegate.scoring.toolcalls``); a single expected action object also gets an
+    error type, while its accuracy stays canonical JSON equality.
+    """
     expected = parse_json(example.expected_output, strip_code_fences=False)
     expected_obj = expected.value if expected.ok and isinstance(expected.value, dict) else None
     expected_action = example.expected_action
     if expected_action is None and expected_obj is not None:
         raw_action = expected_obj.get("action")
         expected_action = raw_action if isinstance(raw_action, str) else None
-    expected_fields = flatten_arguments(expected_obj) if expected_obj is not None else None
-
+    expected_calls = expected_calls_of(example, expected.value if expected.ok else None)
+    tool_mode = example.expected_calls is not None
     if output is None:
-        return ExampleScore(
-            outcomes={
-                "exact_match": False,
-                "json_valid_rate": False,
-                "accuracy": False,
-                "schema_valid_rate": False,
-                "action_accuracy": None if expected_action is None else False,
-            },
-            fields=None if expected_fields is None else FieldCounts(0, 0, len(expected_fields)),
-            parse_error="no output",
-        )
+        return _no_output(example, expected_obj, expected_action, expected_calls)
 
     parsed = parse_json(output, strip_code_fences=strip_code_fences)
     obj = parsed.value if parsed.ok and isinstance(parsed.value, dict) else None
-    if expected.ok:
+    calls = read_calls(parsed.value) if parsed.ok else None
+    if tool_mode:
+        obj_or_calls = calls is not None or obj is not None
+    else:
+        obj_or_calls = obj is not None
+        # canonical JSON equality reads only the action form
+        calls = read_calls(obj) if obj is not None and isinstance(obj.get("action"), str) else None
+    verdict = (
+        None if expected_calls is None else score_calls(expected_calls, calls, example.functions)
+    )
+
+    if tool_mode and verdict is not None:
+        correct = verdict.correct
+    elif expected.ok:
         correct = parsed.ok and canonical(parsed.value) == canonical(expected.value)
     else:
         correct = output.strip() == example.expected_output.strip()
 
-    schema_error = None
-    if obj is not None:
-        error = next(iter(validator.iter_errors(obj)), None)
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            schema_error = f"{where}: {error.message}"[:300]
-
+    schema_error = _schema_error(example, parsed, obj, calls, validator)
     parse_error = parsed.error
-    if parsed.ok and obj is None:
+    if parsed.ok and not obj_or_calls:
         parse_error = f"parsed as JSON {type(parsed.value).__name__}, not an object"
 
     action_ok: bool | None = None
-    if expected_action is not None:
+    if tool_mode and verdict is not None:
+        action_ok = verdict.names_correct
+    elif expected_action is not None:
         action_ok = obj is not None and obj.get("action") == expected_action
 
     fields = None
-    if expected_fields is not None:
+    if tool_mode and verdict is not None:
+        fields = FieldCounts(tp=verdict.tp, predicted=verdict.predicted, expected=verdict.expected)
+    elif expected_obj is not None:
+        expected_fields = flatten_arguments(expected_obj)
         predicted = flatten_arguments(obj) if obj is not None else {}
         tp = sum(1 for k, v in predicted.items() if expected_fields.get(k) == v)
         fields = FieldCounts(tp=tp, predicted=len(predicted), expected=len(expected_fields))
 
+    error_type, error_detail = _error_type(verdict, correct)
     return ExampleScore(
         outcomes={
             "exact_match": output.strip() == example.expected_output.strip(),
-            "json_valid_rate": obj is not None,
+            "json_valid_rate": obj_or_calls,
             "accuracy": correct,
-            "schema_valid_rate": obj is not None and schema_error is None,
+            "schema_valid_rate": obj_or_calls and schema_error is None,
             "action_accuracy": action_ok,
         },
         fields=fields,
         parse_error=parse_error,
         schema_error=schema_error,
+        error_type=error_type,
+        error_detail=error_detail,
+        calls_scored=verdict is not None,
     )
+
+
+def _error_type(verdict: CallsVerdict | None, correct: bool) -> tuple[str | None, str | None]:
+    if verdict is None or correct:
+        return None, None
+    if verdict.error_type is None:
+        # Equal as calls but not as canonical JSON (cannot happen for the action form).
+        return "wrong_value", "the output differs from the expected JSON"
+    return verdict.error_type, verdict.detail
+
+
+def _no_output(
+    example: Example,
+    expected_obj: dict[str, Any] | None,
+    expected_action: str | None,
+    expected_calls: ToolCalls | None,
+) -> ExampleScore:
+    fields = None
+    if example.expected_calls is not None:
+        required = sum(
+            1 for c in example.expected_calls.calls for a in c.arguments if a not in c.optional
+        )
+        fields = FieldCounts(0, 0, required)
+    elif expected_obj is not None:
+        fields = FieldCounts(0, 0, len(flatten_arguments(expected_obj)))
+    tool_mode = example.expected_calls is not None
+    return ExampleScore(
+        outcomes={
+            "exact_match": False,
+            "json_valid_rate": False,
+            "accuracy": False,
+            "schema_valid_rate": False,
+            "action_accuracy": False if tool_mode or expected_action is not None else None,
+        },
+        fields=fields,
+        parse_error="no output",
+        error_type=None if expected_calls is None else "no_output",
+        error_detail=None if expected_calls is None else "no output",
+        calls_scored=expected_calls is not None,
+    )
+
+
+def _schema_error(
+    example: Example,
+    parsed: Parsed,
+    obj: dict[str, Any] | None,
+    calls: list[Call] | None,
+    validator: Validator,
+) -> str | None:
+    if example.functions:
+        if calls is None:
+            return None if not parsed.ok else "(root): not a call in the canonical form"
+        return function_schema_error(calls, example.functions)
+    targets: list[Any] = [obj] if obj is not None else []
+    if obj is None and example.expected_calls is not None and isinstance(parsed.value, list):
+        targets = list(parsed.value)
+    for target in targets:
+        error = next(iter(validator.iter_errors(target)), None)
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            return f"{where}: {error.message}"[:300]
+    return None

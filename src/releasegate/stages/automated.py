@@ -9,8 +9,14 @@ from releasegate.benchmark.model import Example
 from releasegate.config.schema import PipelineConfig
 from releasegate.metrics import RATE, Direction, Kind, MetricSpec, Need
 from releasegate.records.core import ExampleResult, PipelineStatus, StageResult
-from releasegate.scoring.aggregate import aggregate
+from releasegate.scoring.aggregate import (
+    aggregate,
+    error_metric_name,
+    error_rates,
+    error_type_notes,
+)
 from releasegate.scoring.task import ExampleScore, score_example
+from releasegate.scoring.toolcalls import ERROR_TYPES
 from releasegate.stages.base import Evidence, RunInputs
 
 NAME = "automated_metrics"
@@ -83,6 +89,50 @@ METRICS: tuple[MetricSpec, ...] = (
     _field("field_f1", "Harmonic mean of field precision and recall (micro-averaged)."),
 )
 
+_ERROR_MEANING = {
+    "no_output": "the backend produced no output",
+    "unparseable": "the output is not a call in the canonical form",
+    "wrong_count": "more or fewer calls than expected",
+    "wrong_function": "a call names another function",
+    "missing_required_argument": "a non-optional argument is missing",
+    "unexpected_argument": "a call passes an argument the expected call does not have",
+    "wrong_type": "an argument has a type neither the schema nor any acceptable value has",
+    "wrong_value": "an argument has the right type but no acceptable value",
+}
+_ERROR_HINTS = {
+    "no_output": "see the generation stage's errors",
+    "unparseable": "check prose or truncation around the JSON, or try model.tool_calls: native",
+    "wrong_count": "the model splits or merges calls: add parallel-call training examples",
+    "wrong_function": "the model calls the wrong (or an invented) function: check the "
+    "functions offered in the prompt and intent coverage in training data",
+    "missing_required_argument": "the model drops arguments: check truncation and training "
+    "examples that use every required argument",
+    "unexpected_argument": "the model invents arguments: offer the function schemas in the "
+    "prompt, or mark the argument optional in the benchmark if it is acceptable",
+    "wrong_type": "compare the arguments' types with the functions' schemas",
+    "wrong_value": "read the failing examples' error_detail; if the value is acceptable, add "
+    "it to the example's alternatives or loosen the comparison policy",
+}
+
+
+def _error_rate(error_type: str) -> MetricSpec:
+    return MetricSpec(
+        name=error_metric_name(error_type),
+        description=f"Share of examples compared as function calls whose error type is "
+        f"`{error_type}`: {_ERROR_MEANING[error_type]} (docs/tool-calls.md).",
+        range=RATE,
+        direction=Direction.LOWER,
+        kind=Kind.AGGREGATE,
+        stage=NAME,
+        has_interval=True,
+        needs=(Need.EXPECTED_ACTION,),
+        fix_hint=_ERROR_HINTS[error_type],
+    )
+
+
+ERROR_METRICS: tuple[MetricSpec, ...] = tuple(_error_rate(t) for t in ERROR_TYPES)
+"""``error_rate_TYPE`` per tool-call error type (overall only)."""
+
 RATE_METRIC_NAMES = tuple(s.name for s in METRICS if s.kind is Kind.BINARY)
 
 
@@ -92,8 +142,8 @@ class AutomatedMetricsStage:
     name = NAME
 
     def declare(self, config: PipelineConfig) -> tuple[MetricSpec, ...]:
-        """The rate and field metrics."""
-        return METRICS
+        """The rate, field and tool-call error-rate metrics."""
+        return METRICS + ERROR_METRICS
 
     def optional(self, config: PipelineConfig) -> bool:
         """Never: these are the headline metrics."""
@@ -123,8 +173,10 @@ class AutomatedMetricsStage:
             rate_metrics=RATE_METRIC_NAMES,
             rng=np.random.default_rng(inputs.config.seed),
         )
+        metrics.update(error_rates(examples))
         failed = sum(1 for e in examples if e.output is None)
         notes = [f"{failed} example(s) had no output and count as failures"] if failed else []
+        notes += error_type_notes(examples)
         return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
 
 
@@ -144,6 +196,9 @@ def _example_result(example: Example, generation: Generation, score: ExampleScor
         field_expected=None if fields is None else fields.expected,
         parse_error=score.parse_error,
         schema_error=score.schema_error,
+        error_type=score.error_type,
+        error_detail=score.error_detail,
+        calls_scored=score.calls_scored,
         truncated=generation.finish_reason == "truncated_by_releasegate",
         latency_s=generation.latency_s,
         tokens_in=generation.tokens_in,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
-from releasegate.benchmark.model import ChatMessage
+from releasegate.benchmark.model import ChatMessage, ToolFunction
 from releasegate.config.schema import PipelineConfig
 from releasegate.generate import run_generation
 from releasegate.progress import Progress
@@ -19,14 +19,21 @@ def run_backend(
     *,
     config: PipelineConfig,
     progress: Progress,
+    tools: Mapping[str, tuple[ToolFunction, ...]] | None = None,
 ) -> tuple[dict[str, Generation], float]:
     """Run the backend over (id, input) pairs with the config's decoding settings.
 
-    Cacheable backends are served from, and write to, the generation cache.
+    ``tools`` gives each id's functions (sent natively when ``model.tool_calls`` is
+    ``native``). Cacheable backends are served from, and write to, the generation cache.
     """
     gen = config.generation
     prompts = [
-        Prompt(sample_id=sid, input=text, system_prompt=config.model.system_prompt)
+        Prompt(
+            sample_id=sid,
+            input=text,
+            system_prompt=config.model.system_prompt,
+            tools=(tools or {}).get(sid, ()),
+        )
         for sid, text in inputs
     ]
     params = GenerationParams(

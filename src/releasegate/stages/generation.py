@@ -138,7 +138,10 @@ class GenerationStage:
         """
         config, benchmark = inputs.config, inputs.benchmark
         pairs = [(e.id, e.input) for e in benchmark.examples]
-        outputs, wall = run_backend(inputs.backend, pairs, config=config, progress=inputs.progress)
+        tools = {e.id: e.functions for e in benchmark.examples if e.functions}
+        outputs, wall = run_backend(
+            inputs.backend, pairs, config=config, progress=inputs.progress, tools=tools
+        )
         missing = [g for g in outputs.values() if g.error is not None]
         if missing and config.model.on_missing == "error":
             first = ", ".join(repr(g.sample_id) for g in missing[:3])

@@ -49,6 +49,8 @@ def generation_key(info: ModelInfo, prompt: Prompt, params: GenerationParams) ->
             params.temperature,
             list(params.stop),
             params.seed,
+            # the functions an example offers (only where it has any: old keys stay valid)
+            *([[[f.name, f.parameters] for f in prompt.tools]] if prompt.tools else []),
         ],
         ensure_ascii=False,
     ).encode("utf-8")

@@ -1,0 +1,1 @@
+"""Converters from other benchmarks' file formats into releasegate benchmarks."""
