@@ -85,7 +85,7 @@ def run_secrets(config: PipelineConfig, *, model_ref: str | None = None) -> set[
     """
     return known_secrets(
         env_names=[config.model.api_key_env, config.judge.api_key_env],
-        urls=[model_ref, config.model.path, config.judge.base_url],
+        urls=[model_ref, config.judge.base_url],
     )
 
 
