@@ -50,8 +50,8 @@ def render_junit(result: PipelineResult) -> str:
     if result.warnings:
         # CI shows system-err beside the suite; every run warning (missing outputs,
         # default gates, no regression check) must reach the job page, not just the file.
-        ET.SubElement(suite, "system-err").text = "\n".join(
-            f"warning: {w}" for w in result.warnings
+        ET.SubElement(suite, "system-err").text = xml_text(
+            "\n".join(f"warning: {w}" for w in result.warnings)
         )
     total = len(suite.findall("testcase"))
     suite.set("tests", str(total))
