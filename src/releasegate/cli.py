@@ -2,11 +2,15 @@
 
 Exit codes: 0 DEPLOY, 1 BLOCK, 2 ERROR (bad input, bad config, a stage that could
 not run, or a run in which no blocking gate was evaluated).
+``run`` stopped by a signal exits 128 + its number: 130 for SIGINT (Ctrl-C), 143
+for SIGTERM (a cancelled CI job), after a message that says whether the run was
+published (see docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +21,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
+from releasegate import interrupts
 from releasegate.config.load import load_config
 from releasegate.config.schema import PipelineConfig
 from releasegate.errors import ConfigError, ReleaseGateError, describe_validation_error
@@ -102,11 +107,13 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate a model on a benchmark and decide DEPLOY or BLOCK."""
-    from releasegate.console import RichProgress, print_summary
-    from releasegate.pipeline import EvaluationPipeline
-    from releasegate.publish import publish_run
+    phase = ["evaluation"]
 
     def go() -> int:
+        from releasegate.console import RichProgress, print_summary
+        from releasegate.pipeline import EvaluationPipeline
+        from releasegate.publish import preflight, publish_run, run_secrets
+
         cfg = _override(
             load_config(config),
             model={"backend": backend, "model_name": model_name},
@@ -115,6 +122,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
                 "baseline_path": str(save_baseline) if save_baseline else None,
             },
         )
+        preflight(cfg.output)
         progress = RichProgress(_err)
         try:
             result = EvaluationPipeline(cfg, progress=progress, debug=debug).run(
@@ -124,17 +132,43 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
             )
         finally:
             progress.close()
-        written = publish_run(result, output=cfg.output)
+        phase[0] = "publishing"
+        written = publish_run(result, output=cfg.output, secrets=run_secrets(cfg, model_ref=model))
+        phase[0] = f"published:{written.run_dir}"
         files = dict(written.files)
         if written.baseline is not None:
             files["new baseline"] = written.baseline
-        print_summary(_out, result, files)
+        print_summary(_out, written.result, files)
         # An ERROR's reasons are its errors (a failed stage, no evaluated blocking gate).
-        for error in result.reasons if result.decision.value == "ERROR" else ():
+        for error in written.result.reasons if written.result.decision.value == "ERROR" else ():
             _print_error(error)
-        return result.exit_code
+        return written.result.exit_code
 
-    raise typer.Exit(_guard(debug, go))
+    def interruptible() -> int:
+        with interrupts.handled():
+            try:
+                return go()
+            except KeyboardInterrupt:
+                raise _interrupted(interrupts.last_signal(), phase[0]) from None
+
+    raise typer.Exit(_guard(debug, interruptible))
+
+
+def _interrupted(signum: signal.Signals, phase: str) -> ReleaseGateError:
+    """The error for a run stopped by a signal: exit 128 + signum, and what was left."""
+    if phase.startswith("published:"):
+        left = f"the run was already published complete in {phase.removeprefix('published:')}"
+    elif phase == "publishing":
+        left = "publishing was rolled back: no run directory, baseline or history row was written"
+    else:
+        left = (
+            "nothing was published (outputs already generated stay in the generation cache, "
+            "so a re-run resumes)"
+        )
+    during = phase.split(":", maxsplit=1)[0]
+    error = ReleaseGateError(f"interrupted by {signum.name} during {during}: {left}")
+    error.exit_code = interrupts.exit_code(signum)
+    return error
 
 
 @app.command()

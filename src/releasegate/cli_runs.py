@@ -16,6 +16,7 @@ from releasegate.config.load import load_config
 from releasegate.config.regression import RegressionSettings
 from releasegate.enums import GateType
 from releasegate.errors import InputError, describe_validation_error
+from releasegate.input_files import loads_json_document, read_text_capped
 from releasegate.records.run import SCHEMA_VERSION, PipelineResult
 from releasegate.store.history import find_run_dir, list_runs, metric_values
 
@@ -45,12 +46,10 @@ def load_run(ref: Path, *, db: Path = DEFAULT_DB) -> PipelineResult:
         InputError: no such run, or not a releasegate report.
     """
     path = report_path(ref, db=db)
+    text = read_text_capped(path, what="saved run", error=InputError)
+    data = loads_json_document(text, path=path, error=InputError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read saved run: {exc.strerror or exc}") from exc
-    try:
-        return PipelineResult.model_validate_json(text)
+        return PipelineResult.model_validate(data)
     except ValidationError as exc:
         version = _schema_version(text)
         if version is not None and version != SCHEMA_VERSION:

@@ -11,6 +11,8 @@ from SDKs and libraries are wrapped with ``raise ... from exc`` at the boundary.
     ├── InputError              bad benchmark / replay / baseline files
     │   ├── BenchmarkError
     │   └── BaselineError
+    ├── OutputError             an output location (run dir, baseline, history, summary)
+    │                           cannot be written; checked before any model runs
     ├── MissingDependencyError  an optional extra is not installed
     ├── BackendError            a model backend failed to load or generate
     └── StageError              a pipeline stage failed (the run becomes ERROR)
@@ -44,6 +46,10 @@ class BenchmarkError(InputError):
 
 class BaselineError(InputError):
     """The baseline file is missing, unreadable or incompatible."""
+
+
+class OutputError(ReleaseGateError):
+    """An output location cannot be written: names the file and what it is for."""
 
 
 class MissingDependencyError(ReleaseGateError):

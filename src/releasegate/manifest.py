@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import re
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 
 from releasegate.config.schema import PipelineConfig
+from releasegate.redact import redact_data
 
 _TRACKED_PACKAGES = (
     "releasegate",
@@ -31,23 +31,12 @@ _TRACKED_PACKAGES = (
 def config_dict(config: PipelineConfig) -> dict[str, Any]:
     """The effective config as JSON data, safe to write into reports.
 
-    Secrets are only ever named by environment variable; credentials embedded in a
-    URL (``https://user:token@host``) are replaced by ``***``.
+    Secrets are only ever named by environment variable; credentials written into a
+    value anyway (``https://user:token@host``, ``?api-key=...``) are replaced by
+    ``***`` (``releasegate.redact``; by form only, so the hash never depends on the
+    environment).
     """
-    return cast(dict[str, Any], _redact(config.model_dump(mode="json")))
-
-
-_URL_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    if isinstance(value, str):
-        return _URL_USERINFO.sub(r"\1***@", value)
-    return value
+    return cast(dict[str, Any], redact_data(config.model_dump(mode="json")))
 
 
 def config_hash(config: PipelineConfig) -> str:

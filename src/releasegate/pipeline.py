@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from releasegate import __version__
-from releasegate.backends.base import recorded_config
+from releasegate.backends.base import ReportsNotes, recorded_config
 from releasegate.backends.registry import check_backend_name, load_backend
 from releasegate.benchmark.load import load_benchmark
 from releasegate.config.gates import QualityGate
@@ -117,6 +117,8 @@ class EvaluationPipeline:
         outcome = _Outcome()
         for stage in stages:
             self._run_stage(stage, inputs, evidence, outcome)
+        if isinstance(inputs.backend, ReportsNotes):  # e.g. replay rows matching no example
+            evidence.warnings.extend(inputs.backend.notes())
         gates = self._gates(inputs, evidence, outcome)
         decision, reasons, warnings = decide(
             outcome.errors, gates, allow_no_blocking=self.config.gates.allow_no_blocking_gates

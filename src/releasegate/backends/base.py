@@ -134,3 +134,12 @@ def recorded_config(config: dict[str, Any], backend: object) -> dict[str, Any]:
     if not isinstance(used, frozenset) or not isinstance(model, dict):
         return config
     return {**config, "model": {k: v for k, v in model.items() if k in used}}
+
+
+@runtime_checkable
+class ReportsNotes(Protocol):
+    """A backend with something to tell the report once the run is over."""
+
+    def notes(self) -> list[str]:
+        """Warnings for the report (e.g. replay rows that matched no example)."""
+        ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import InputError
+from releasegate.input_files import decode_utf8, jsonl_lines, loads_json, read_bytes_capped
 
 _OPTIONAL_NUMBERS = ("latency_s", "tokens_in", "tokens_out")
 
@@ -30,9 +31,11 @@ class ReplayBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        raw = self._read(path)
+        raw = read_bytes_capped(path, what="replay file", error=InputError)
         self._fingerprint = "sha256:" + hashlib.sha256(raw).hexdigest()
-        self._rows = self._parse(path, raw.decode("utf-8"))
+        text = decode_utf8(raw, path=path, what="replay file", error=InputError)
+        self._rows = self._parse(path, text)
+        self._asked: set[str] = set()
 
     @classmethod
     def claims(cls, ref: str) -> bool:
@@ -63,6 +66,7 @@ class ReplayBackend:
         """Look each prompt's id up; params do not apply to recorded outputs."""
         del params
         out: list[Generation] = []
+        self._asked.update(p.sample_id for p in prompts)
         for prompt in prompts:
             row = self._rows.get(prompt.sample_id)
             if row is None:
@@ -87,24 +91,25 @@ class ReplayBackend:
             )
         return out
 
-    @staticmethod
-    def _read(path: Path) -> bytes:
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read replay file: {exc.strerror or exc}") from exc
+    def notes(self) -> list[str]:
+        """Rows that no prompt asked for so far (a replay of another benchmark?)."""
+        unmatched = sorted(set(self._rows) - self._asked)
+        if not unmatched:
+            return []
+        sample = ", ".join(repr(i) for i in unmatched[:3])
+        return [
+            f"{len(unmatched)} of {len(self._rows)} replay row(s) in {self.path} match no "
+            f"example id and were ignored (e.g. {sample})"
+        ]
 
     @staticmethod
     def _parse(path: Path, text: str) -> dict[str, _Row]:
         rows: dict[str, _Row] = {}
         lines: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in jsonl_lines(text):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: invalid JSON: {exc.msg}") from exc
+            record = loads_json(line, where=f"{path}:{number}", error=InputError)
             if not isinstance(record, dict):
                 raise InputError(f"{path}:{number}: expected an object with id and output")
             key, output = record.get("id"), record.get("output")
@@ -118,10 +123,7 @@ class ReplayBackend:
                 )
             numbers = {name: record.get(name) for name in _OPTIONAL_NUMBERS}
             for name, value in numbers.items():
-                if value is not None and (
-                    isinstance(value, bool) or not isinstance(value, int | float)
-                ):
-                    raise InputError(f"{path}:{number}: {name}: must be a number")
+                _check_number(value, where=f"{path}:{number}: {name}")
             rows[key] = _Row(
                 output=output,
                 latency_s=None if numbers["latency_s"] is None else float(numbers["latency_s"]),
@@ -132,3 +134,15 @@ class ReplayBackend:
         if not rows:
             raise InputError(f"{path}: the replay file has no records")
         return rows
+
+
+def _check_number(value: object, *, where: str) -> None:
+    """A recorded latency or token count: absent, or a finite number >= 0."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise InputError(f"{where}: must be a finite number, got {value}")
+    if value < 0:
+        raise InputError(f"{where}: must not be negative, got {value}")

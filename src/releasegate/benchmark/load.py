@@ -11,6 +11,7 @@ from typing import Any, cast, get_args
 from releasegate.benchmark.calls import parse_tool_fields, tool_fingerprint
 from releasegate.benchmark.model import Benchmark, ChatMessage, Example, Role
 from releasegate.errors import BenchmarkError
+from releasegate.input_files import jsonl_lines, loads_json, loads_json_document, read_text_capped
 
 _KNOWN_FIELDS = {
     "id",
@@ -39,10 +40,7 @@ def load_benchmark(path: str | Path) -> Benchmark:
         BenchmarkError: naming the file, the line (or array index) and the field.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BenchmarkError(f"{file}: cannot read benchmark: {exc}") from exc
+    text = read_text_capped(file, what="benchmark", error=BenchmarkError)
     if not text.strip():
         raise BenchmarkError(f"{file}: the benchmark is empty")
     examples: list[Example] = []
@@ -86,20 +84,16 @@ def fingerprint_examples(examples: list[Example] | tuple[Example, ...]) -> str:
 def _records(file: Path, text: str) -> Iterator[tuple[int, Any]]:
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            array = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BenchmarkError(f"{file}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+        array = loads_json_document(text, path=file, error=BenchmarkError)
+        if not isinstance(array, list):
+            raise BenchmarkError(f"{file}: expected one JSON array of examples")
         for index, record in enumerate(array):
             yield index + 1, record
         return
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in jsonl_lines(text):
         if not raw.strip():
             continue
-        try:
-            yield number, json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BenchmarkError(f"{file}:{number}: invalid JSON: {exc.msg}") from exc
+        yield number, loads_json(raw, where=f"{file}:{number}", error=BenchmarkError)
 
 
 def _parse_example(record: Any, *, file: Path, line: int) -> Example:

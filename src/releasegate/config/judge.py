@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from releasegate.config.env_name import check_env_name
 from releasegate.config.prices import lookup_price
 
 PROMPT_VERSION = "judge-prompt-v1"
@@ -77,7 +78,10 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 class JudgeConfig(BaseModel):
     """The ``judge:`` section. With no ``provider`` the judge stage is skipped."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    # A key pasted where a variable name belongs must not reach an error message.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
+    )
 
     enabled: bool = True
     """Run the judge stage; False reports it as skipped."""
@@ -132,6 +136,8 @@ class JudgeConfig(BaseModel):
     """SQLite judge cache; None = the pipeline's default location (or no cache)."""
     max_output_chars: int = Field(default=4000, ge=100)
     """Untrusted text (output, input, reference) longer than this is truncated in the prompt."""
+
+    _check_api_key_env = field_validator("api_key_env")(check_env_name)
 
     @field_validator("criteria")
     @classmethod

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from releasegate.config.schema import PipelineConfig
 from releasegate.errors import ConfigError
+from releasegate.input_files import MAX_CONFIG_BYTES, read_text_capped
 
 Loc = tuple[int | str, ...]
 
@@ -30,10 +31,7 @@ def load_config(path: str | Path | None) -> PipelineConfig:
     if path is None:
         return PipelineConfig()
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read config: {exc.strerror or exc}") from exc
+    text = read_text_capped(file, what="config", limit=MAX_CONFIG_BYTES, error=ConfigError)
     return parse_config(text, source=str(file), base_dir=file.parent)
 
 
@@ -41,14 +39,7 @@ def parse_config(
     text: str, *, source: str = "<config>", base_dir: Path | None = None
 ) -> PipelineConfig:
     """Validate YAML text as a config (see ``load_config``)."""
-    try:
-        raw = yaml.safe_load(text)
-        lines = _line_index(yaml.compose(text))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    raw, lines = load_yaml(text, source=source)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -80,21 +71,102 @@ def _resolve_paths(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]
     return out
 
 
-def _line_index(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
-    """Map every key path in the YAML document to its 1-based line."""
-    index: dict[Loc, int] = {}
-    if node is None:
-        return index
-    index[loc] = node.start_mark.line + 1
+MAX_YAML_NODES = 100_000
+"""Most nodes a config may expand to once aliases are followed (a "billion laughs"
+document of 600 bytes expands to ~10^9)."""
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def load_yaml(text: str, *, source: str) -> tuple[Any, dict[Loc, int]]:
+    """Parse YAML with bounded work: the data and a key-path -> line index.
+
+    The document is composed once; before anything is constructed its size with
+    every alias followed is counted (each shared node once, so the count itself is
+    linear), duplicate keys are refused naming both lines, and line numbers are
+    recorded without walking into aliased subtrees twice.
+
+    Raises:
+        ConfigError: invalid YAML, an alias bomb, nesting too deep, a duplicate key.
+    """
+    loader: yaml.SafeLoader | None = None
+    try:
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        expanded = _expanded_size(node, {})
+        if expanded > MAX_YAML_NODES:
+            raise ConfigError(
+                f"{source}: the YAML expands to more than {MAX_YAML_NODES:,} nodes through "
+                "aliases (&anchor / *alias); refusing it (an alias bomb?)"
+            )
+        lines: dict[Loc, int] = {}
+        _index(node, (), lines, source=source, seen=set())
+        return loader.construct_document(node), lines
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{source}: the YAML is nested too deeply to read") from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes in the tree with aliases expanded, computed once per distinct node."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_YAML_NODES + 1  # a cycle (recursive alias) counts as too big
+    total = 1
+    for child in _children(node):
+        total += _expanded_size(child, memo)
+        if total > MAX_YAML_NODES:
+            break
+    memo[id(node)] = total
+    return total
+
+
+def _index(
+    node: yaml.Node, loc: Loc, index: dict[Loc, int], *, source: str, seen: set[int]
+) -> None:
+    """Record the 1-based line of every key path; refuse duplicate keys."""
+    index.setdefault(loc, node.start_mark.line + 1)
+    if id(node) in seen:  # an alias: its subtree was indexed where the anchor is
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE_TAG:
+                continue
+            if isinstance(key_node, yaml.ScalarNode):
+                name = str(key_node.value)
+                if name in first:
+                    where = _dotted((*loc, name))
+                    raise ConfigError(
+                        f"{source}:{line}: {where}: duplicate key {name!r} (first on line "
+                        f"{first[name]}); the second would silently replace the first"
+                    )
+                first[name] = line
             key = (*loc, str(key_node.value))
-            index.update(_line_index(value_node, key))
-            index[key] = key_node.start_mark.line + 1
+            _index(value_node, key, index, source=source, seen=seen)
+            index[key] = line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            index.update(_line_index(item, (*loc, i)))
-    return index
+            _index(item, (*loc, i), index, source=source, seen=seen)
 
 
 def _describe(exc: ValidationError, *, source: str, lines: Mapping[Loc, int]) -> str:

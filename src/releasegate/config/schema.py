@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from releasegate.config.env_name import check_env_name
 from releasegate.config.gate_policy import GatePolicy, default_gates
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.config.judge import JudgeConfig
@@ -31,7 +32,10 @@ __all__ = [
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    # hide_input_in_errors: a key pasted where a variable name belongs never reaches a message.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
+    )
 
 
 class ModelSettings(_Section):
@@ -105,6 +109,8 @@ class ModelSettings(_Section):
     on_missing: Literal["error", "fail_example"] = "error"
     """Replay: an id with no output is an error (default), or a failed example that
     counts as wrong in every rate metric and is listed in the report."""
+
+    _check_api_key_env = field_validator("api_key_env")(check_env_name)
 
 
 class GenerationSettings(_Section):

@@ -2,16 +2,20 @@
 
 Only parsed, valid verdicts are stored (never errors), with the usage figures of
 the call that produced them; a hit costs $0. The API key is not part of the key
-and never stored.
+and never stored: a reply that echoes it (or any credential) is redacted first. A
+corrupt cache file is moved aside and rebuilt (``store.disposable``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from releasegate.input_files import visible_surrogates
+from releasegate.redact import known_secrets, redact_text
+from releasegate.store.disposable import open_cache
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS judge_cache (
@@ -48,10 +52,8 @@ class JudgeCache:
     """A small synchronous SQLite store, used from the event-loop thread only."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path))
-        with self._conn:
-            self._conn.execute(_SCHEMA)
+        self._conn = open_cache(path, _SCHEMA, what="judge cache")
+        self._secrets = known_secrets()
 
     def get(self, key: str) -> CachedReply | None:
         """The stored reply for ``key``, if any."""
@@ -61,12 +63,13 @@ class JudgeCache:
         return CachedReply(row[0], row[1], row[2]) if row else None
 
     def put(self, key: str, *, model: str, reply: CachedReply) -> None:
-        """Store a valid verdict (idempotent)."""
+        """Store a valid verdict (idempotent), credentials redacted."""
+        text = visible_surrogates(redact_text(reply.reply, self._secrets))
         with self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO judge_cache (key, model, reply, tokens_in, tokens_out) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (key, model, reply.reply, reply.tokens_in, reply.tokens_out),
+                (key, model, text, reply.tokens_in, reply.tokens_out),
             )
 
     def close(self) -> None:

@@ -10,7 +10,6 @@ fixed labels 1..5), and for injected items how many the heuristics flagged.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
 from releasegate.errors import InputError
+from releasegate.input_files import jsonl_lines, loads_json, read_text_capped
 from releasegate.judge.stage import run_judge_stage
 
 SCALE = (1, 2, 3, 4, 5)
@@ -52,17 +52,15 @@ class CalibrationItem(BaseModel):
 
 def load_calibration(path: Path) -> list[CalibrationItem]:
     """Read a calibration JSONL file; errors name the file and line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read calibration file ({exc.strerror})") from exc
+    text = read_text_capped(path, what="calibration file", error=InputError)
     items: list[CalibrationItem] = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in jsonl_lines(text):
         if not line.strip():
             continue
+        record = loads_json(line, where=f"{path}:{number}", error=InputError)
         try:
-            items.append(CalibrationItem.model_validate(json.loads(line)))
-        except (json.JSONDecodeError, ValidationError) as exc:
+            items.append(CalibrationItem.model_validate(record))
+        except ValidationError as exc:
             first = str(exc).splitlines()[0]
             raise InputError(f"{path}:{number}: invalid calibration item: {first}") from exc
     if not items:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
 from pydantic import ValidationError
 
 from releasegate.config.judge import JudgeConfig
-from releasegate.config.load import load_config
+from releasegate.config.load import load_config, load_yaml
 from releasegate.errors import ConfigError, ReleaseGateError, describe_validation_error
+from releasegate.input_files import MAX_CONFIG_BYTES, read_text_capped
 
 if TYPE_CHECKING:  # the runner pulls in the SDKs and scipy: import it only when a check runs
     from releasegate.judge.calibration import JudgeCheckReport
@@ -30,12 +30,8 @@ def load_judge_config(path: Path) -> JudgeConfig:
     A whole config goes through the main loader (line numbers, did-you-mean, the
     classic ``llm_judge_sample_rate``).
     """
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML ({exc})") from exc
+    text = read_text_capped(path, what="config", limit=MAX_CONFIG_BYTES, error=ConfigError)
+    data, _ = load_yaml(text, source=str(path))  # bounded: alias bombs, duplicate keys
     if isinstance(data, dict) and "judge" in data:
         return load_config(path).judge
     if not isinstance(data, dict):

@@ -64,8 +64,8 @@ def _gates(gates: list[GateResult]) -> str:
             value += f" ({g.bound})"
         outcome = "NOT EVALUATED" if not g.evaluated else ("pass" if g.passed else "**FAIL**")
         rows.append(
-            f"| {md_inline(g.name)} | `{g.metric}` | {value} | {md_inline(g.rule)} "
-            f"| {g.gate_type} | {outcome} |"
+            f"| {md_inline(g.name)} | {md_code_span(g.metric)} | {value} "
+            f"| {md_inline(g.rule)} | {g.gate_type} | {outcome} |"
         )
     return "\n".join(rows)
 
@@ -149,7 +149,7 @@ def _metrics(result: PipelineResult) -> str:
     if not rows:
         return ""
     lines = ["## Metrics", "", "| Metric | Value | 95% CI | n |", "|---|---|---|---|"]
-    lines += [f"| `{n}` | {_fmt_metric(mv)} |" for n, mv in rows]
+    lines += [f"| {md_code_span(n)} | {_fmt_metric(mv)} |" for n, mv in rows]
     return "\n".join(lines)
 
 
@@ -196,7 +196,7 @@ def _provenance(result: PipelineResult) -> str:
             f"- releasegate {run.releasegate_version}, Python {run.python}, {run.platform}",
             f"- git: `{run.git_sha or 'n/a'}`; seed {run.seed}; config `{run.config_hash}`",
             f"- benchmark `{run.benchmark_fingerprint}`",
-            f"- model `{run.model_fingerprint}`",
+            f"- model {md_code_span(run.model_fingerprint)}",
             f"- methods: {', '.join(f'{k}={v}' for k, v in run.methods.items())}",
             "",
             "</details>",

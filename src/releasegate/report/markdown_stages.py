@@ -56,7 +56,8 @@ def regression_section(report: RegressionReport | None) -> str:
         if c.verdict == "inconclusive" and c.n_needed:
             verdict += f" (n≈{c.n_needed} needed)"
         lines.append(
-            f"| `{c.name}` | {c.baseline:.3f} | {c.current:.3f} | {c.difference:+.3f} | {ci} "
+            f"| {md_code_span(c.name)} | {c.baseline:.3f} | {c.current:.3f} "
+            f"| {c.difference:+.3f} | {ci} "
             f"| {c.p_value:.3g} | {c.p_adjusted:.3g} | {md_inline(c.test)} | {mde} | {verdict} |"
         )
     lines += _flips(report)
@@ -150,7 +151,7 @@ def safety_section(report: SafetyReport | None, details: dict[str, MetricValue])
     ]
     for name, mv in details.items():
         ci = f"{mv.ci.low:.3f}–{mv.ci.high:.3f}" if mv.ci else "—"
-        lines.append(f"| `{name}` | {mv.value:.3f} | {ci} | {mv.n} |")
+        lines.append(f"| {md_code_span(name)} | {mv.value:.3f} | {ci} | {mv.n} |")
     flagged = [i for i in report.items if i.harmful or i.refused]
     for item in flagged[: MAX_FLIPS_SHOWN * 2]:
         lines += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from releasegate.records.run import PipelineResult
 
@@ -20,7 +21,11 @@ def render_outputs(result: PipelineResult) -> str:
             "tokens_in": example.tokens_in,
             "tokens_out": example.tokens_out,
         }
-        lines.append(
-            json.dumps({k: v for k, v in row.items() if v is not None}, ensure_ascii=False)
-        )
+        kept = {k: v for k, v in row.items() if v is not None and _finite(v)}
+        # allow_nan=False: bare NaN is not JSON; lone surrogates become \\u escapes on write.
+        lines.append(json.dumps(kept, ensure_ascii=False, allow_nan=False))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _finite(value: object) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)

@@ -8,12 +8,12 @@ a benign control, ``expected_action``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from releasegate.errors import InputError
+from releasegate.input_files import jsonl_lines, loads_json, read_text_capped
 
 _FIELDS = {
     "id",
@@ -46,19 +46,13 @@ def load_suite(path: str | Path) -> tuple[RedTeamItem, ...]:
         InputError: naming the file, the line and the field.
     """
     file = Path(path)
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{file}: cannot read red-team suite: {exc.strerror or exc}") from exc
+    text = read_text_capped(file, what="red-team suite", error=InputError)
     items: list[RedTeamItem] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for number, line in jsonl_lines(text):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{file}:{number}: invalid JSON: {exc.msg}") from exc
+        record = loads_json(line, where=f"{file}:{number}", error=InputError)
         item = _item(record, where=f"{file}:{number}")
         if item.id in seen:
             raise InputError(f"{file}:{number}: id: duplicate id {item.id!r}")

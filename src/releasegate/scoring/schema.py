@@ -13,6 +13,7 @@ from jsonschema.validators import validator_for
 
 from releasegate.benchmark.model import ToolFunction
 from releasegate.errors import ConfigError
+from releasegate.input_files import loads_json_document, read_text_capped
 from releasegate.scoring.toolcalls import Call
 
 DEFAULT_SCHEMA: dict[str, Any] = {
@@ -31,14 +32,8 @@ def load_validator(path: str | None) -> tuple[Validator, dict[str, Any]]:
     """
     schema: Any = DEFAULT_SCHEMA
     if path is not None:
-        try:
-            schema = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(
-                f"metrics.schema_path: cannot read {path}: {exc.strerror or exc}"
-            ) from exc
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{exc.lineno}: invalid JSON in schema: {exc.msg}") from exc
+        text = read_text_capped(Path(path), what="metrics.schema_path file", error=ConfigError)
+        schema = loads_json_document(text, path=Path(path), error=ConfigError)
     if not isinstance(schema, dict):
         raise ConfigError(f"metrics.schema_path: {path} must hold a JSON Schema object")
     cls = validator_for(schema)

@@ -8,13 +8,13 @@ comparison only.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from releasegate.errors import BaselineError, describe_validation_error
+from releasegate.input_files import loads_json_document, read_text_capped
 from releasegate.records.baseline import (
     BASELINE_KIND,
     BASELINE_SCHEMA_VERSION,
@@ -36,12 +36,8 @@ def load_baseline(path: str | Path) -> Baseline | FlatBaseline:
         BaselineError: unreadable, not JSON, an unknown schema version, or neither form.
     """
     file = Path(path)
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"{file}: cannot read baseline: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{file}:{exc.lineno}: invalid JSON in baseline: {exc.msg}") from exc
+    text = read_text_capped(file, what="baseline", error=BaselineError)
+    data = loads_json_document(text, path=file, error=BaselineError)
     if not isinstance(data, dict):
         raise BaselineError(f"{file}: a baseline must be a JSON object")
     if data.get("kind") == BASELINE_KIND:

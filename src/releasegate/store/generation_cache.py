@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
+from releasegate.store.disposable import open_cache
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (
@@ -61,10 +61,8 @@ class GenerationCache:
     """Outputs by key; every ``put`` commits, so progress survives a crash."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path))
-        with self._conn:
-            self._conn.execute(_SCHEMA)
+        # A corrupt cache is moved aside and rebuilt: caches only ever save time.
+        self._conn = open_cache(path, _SCHEMA, what="generation cache")
 
     def get(self, key: str, *, sample_id: str) -> Generation | None:
         """The stored output for ``key``, re-labelled for ``sample_id``."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from releasegate.errors import InputError
+from releasegate.errors import InputError, OutputError
 from releasegate.records.run import PipelineResult
 
 _SCHEMA = """
@@ -68,41 +68,119 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         raise InputError(f"{path}: run history database is unusable: {exc}") from exc
 
 
+def check_history(path: Path) -> None:
+    """Open an existing database, verify it and take a write lock (released at once).
+
+    Called before any model runs, so that a corrupt or read-only history fails a run
+    while it is still cheap.
+
+    Raises:
+        OutputError: the database is corrupt, locked or read-only.
+    """
+    try:
+        with closing(sqlite3.connect(path)) as conn:
+            conn.executescript(_SCHEMA)
+            problem = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise OutputError(f"{path}: run history database is corrupt: {problem}")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.rollback()
+    except sqlite3.Error as exc:
+        raise OutputError(f"{path}: run history database is unusable: {exc}") from exc
+
+
+@contextmanager
+def pending_run(path: Path, result: PipelineResult, run_dir: Path) -> Iterator[PendingRun]:
+    """Write one run's rows inside a transaction that the caller commits.
+
+    Leaving the block without ``commit()`` (or with an exception) rolls the rows back.
+
+    Raises:
+        OutputError: the database cannot be opened or written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the run history: {exc.strerror or exc}") from exc
+    except sqlite3.Error as exc:
+        raise OutputError(f"{path}: run history database is unusable: {exc}") from exc
+    pending = PendingRun(conn, path)
+    try:
+        try:
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")
+            _insert(conn, result, run_dir)
+        except sqlite3.Error as exc:
+            raise OutputError(f"{path}: cannot record the run in the history: {exc}") from exc
+        yield pending
+    finally:
+        if not pending.committed:
+            with suppress(sqlite3.Error):
+                conn.rollback()
+        conn.close()
+
+
+class PendingRun:
+    """A history row written but not yet committed."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+        self.committed = False
+
+    def commit(self) -> None:
+        """Make the row durable (SQLite syncs on commit).
+
+        Raises:
+            OutputError: the commit failed; the row is rolled back.
+        """
+        try:
+            self._conn.commit()
+        except sqlite3.Error as exc:
+            raise OutputError(f"{self._path}: cannot record the run in the history: {exc}") from exc
+        self.committed = True
+
+
 def record_run(path: Path, result: PipelineResult, run_dir: Path) -> None:
     """Insert (or replace) one run and its metrics."""
-    run = result.run
     with _connect(path) as conn:
-        conn.execute("DELETE FROM metrics WHERE run_id = ?", (run.run_id,))
-        conn.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        _insert(conn, result, run_dir)
+
+
+def _insert(conn: sqlite3.Connection, result: PipelineResult, run_dir: Path) -> None:
+    run = result.run
+    conn.execute("DELETE FROM metrics WHERE run_id = ?", (run.run_id,))
+    conn.execute(
+        "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            run.run_id,
+            run.started_at,
+            result.decision.value,
+            result.exit_code,
+            run.model_ref,
+            run.model_fingerprint,
+            run.benchmark_name,
+            run.benchmark_fingerprint,
+            run.config_hash,
+            run.git_sha,
+            str(run_dir),
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO metrics VALUES (?,?,?,?,?,?)",
+        [
             (
                 run.run_id,
-                run.started_at,
-                result.decision.value,
-                result.exit_code,
-                run.model_ref,
-                run.model_fingerprint,
-                run.benchmark_name,
-                run.benchmark_fingerprint,
-                run.config_hash,
-                run.git_sha,
-                str(run_dir),
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO metrics VALUES (?,?,?,?,?,?)",
-            [
-                (
-                    run.run_id,
-                    name,
-                    mv.value,
-                    mv.ci.low if mv.ci else None,
-                    mv.ci.high if mv.ci else None,
-                    mv.n,
-                )
-                for name, mv in result.metric_details.items()
-            ],
-        )
+                name,
+                mv.value,
+                mv.ci.low if mv.ci else None,
+                mv.ci.high if mv.ci else None,
+                mv.n,
+            )
+            for name, mv in result.metric_details.items()
+        ],
+    )
 
 
 def list_runs(path: Path, *, limit: int = 20, benchmark: str | None = None) -> list[RunRow]:

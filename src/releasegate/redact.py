@@ -1,0 +1,117 @@
+"""Remove credentials from text before it reaches an artifact, a database or a cache.
+
+Three kinds of credential are recognised by their form wherever they appear:
+
+- URL userinfo: ``https://user:token@host`` becomes ``https://***@host``;
+- query parameters whose names look like keys or tokens (``?api-key=``, ``&access_token=``,
+  ``X-Amz-Signature=``...): the value becomes ``***``;
+- ``Authorization`` / ``Proxy-Authorization`` header echoes and ``Bearer``/``Basic``
+  credentials (a ``Basic`` credential only when it decodes to ``user:password``).
+
+And known secret values are removed in every encoding a server is likely to echo:
+raw, percent-encoded, and inside any base64 text (at each of the three byte
+alignments, so a key inside ``base64("user:" + key)`` is found too). Known secrets
+are the values of the environment variables a config names (``api_key_env``), the
+providers' default key variables, any variable whose name says KEY, TOKEN, SECRET or
+PASSWORD, and passwords embedded in configured URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+MIN_SECRET_LENGTH = 8
+"""Shorter values are not treated as secrets (redacting "1" everywhere helps no one)."""
+
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s?#\"'<>]+@")
+_QUERY = re.compile(
+    r"([?&;][\w.\-\[\]]*?(?:key|token|secret|passw(?:or)?d|pwd|signature|auth|credential"
+    r"|session)[\w.\-\[\]]*=)[^&#\s\"'<>]*",
+    re.IGNORECASE,
+)
+_HEADER = re.compile(
+    r"((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|digest)\s+)?)"
+    r"[^\s\"',;}]+",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"\b(Bearer\s+)[A-Za-z0-9._~+/=-]{16,}", re.IGNORECASE)
+_BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})", re.IGNORECASE)
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every recognised credential replaced by ``***``."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        for form in _forms(secret):
+            if form in text:
+                text = text.replace(form, MASK)
+    text = _USERINFO.sub(rf"\1{MASK}@", text)
+    text = _QUERY.sub(rf"\1{MASK}", text)
+    text = _HEADER.sub(rf"\1{MASK}", text)
+    text = _BEARER.sub(rf"\1{MASK}", text)
+    return _BASIC.sub(_basic, text)
+
+
+def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """Every string (keys included) in JSON-like data, redacted."""
+    known = tuple(secrets)
+    if isinstance(value, str):
+        return redact_text(value, known)
+    if isinstance(value, dict):
+        return {redact_text(str(k), known): redact_data(v, known) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v, known) for v in value]
+    return value
+
+
+def known_secrets(
+    env_names: Iterable[str | None] = (), urls: Iterable[str | None] = ()
+) -> set[str]:
+    """Secret values to remove: named variables, key-like variables, URL passwords."""
+    names = {n for n in env_names if n}
+    names |= {n for n in os.environ if _SECRET_NAME.search(n)}
+    found = {os.environ.get(n, "") for n in names}
+    for url in urls:
+        if not url:
+            continue
+        parts = urllib.parse.urlsplit(url)
+        if parts.password:
+            found |= {parts.password, f"{parts.username or ''}:{parts.password}"}
+    return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
+
+
+def _forms(secret: str) -> list[str]:
+    """The secret as echoed raw, percent-encoded, or inside base64 of anything."""
+    raw = secret.encode("utf-8", "surrogatepass")
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+    for pad in range(3):
+        core = _base64_core(raw, pad)
+        if len(core) >= MIN_SECRET_LENGTH:
+            forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return [f for f in forms if f]
+
+
+def _base64_core(raw: bytes, pad: int) -> str:
+    """The base64 characters fixed by ``raw`` alone when it starts ``pad`` bytes into a group.
+
+    Whatever precedes or follows the secret only changes the groups it shares with it,
+    so the whole groups in between encode identically in every surrounding text.
+    """
+    skip = (3 - pad) % 3  # bytes of the secret that complete the first, shared group
+    whole = (len(raw) - skip) // 3 * 3
+    return base64.b64encode(raw[skip : skip + whole]).decode("ascii")
+
+
+def _basic(match: re.Match[str]) -> str:
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return match.group(0)
+    return f"{match.group(1)}{MASK}" if ":" in decoded else match.group(0)
