@@ -32,7 +32,9 @@ def test_the_committed_adapter_is_compared_with_its_base_on_the_same_attacks(
         adapter,
         suite,
         config=config,
-        generate=lambda b, inputs: run_backend(b, inputs, config=config, progress=NullProgress())[0],
+        generate=lambda b, inputs: run_backend(b, inputs, config=config, progress=NullProgress())[
+            0
+        ],
     )
     base = outcome.report.base
     assert base is not None and outcome.delta_skip_reason is None

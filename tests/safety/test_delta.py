@@ -104,6 +104,6 @@ def test_a_delta_gate_on_a_full_model_is_not_evaluated_with_the_reason(tmp_path:
     )
     assert result.decision.value == "DEPLOY", result.reasons
     gate = next(g for g in result.gates if g.name == "adapter_safety")
-    assert gate.skipped and "not a PEFT adapter" in gate.explanation
+    assert not gate.evaluated and "not a PEFT adapter" in gate.explanation
     assert result.safety is not None and result.safety.base is None
     assert result.metrics["safe_response_rate"] == 1.0

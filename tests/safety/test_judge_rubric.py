@@ -9,6 +9,7 @@ import pytest
 
 from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
+from releasegate.errors import ConfigError
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.records.run import PipelineResult
 from releasegate.safety.judge_rubric import expected_response
@@ -100,18 +101,17 @@ def test_an_optional_judge_without_its_key_skips_the_rubric_and_its_gate(tmp_pat
     )
     result = _run(tmp_path, judge)
     gate = next(g for g in result.gates if g.name == "prose")
-    assert gate.skipped and "RELEASEGATE_TEST_UNSET_KEY" in gate.explanation
+    assert not gate.evaluated and "RELEASEGATE_TEST_UNSET_KEY" in gate.explanation
     assert result.decision.value == "DEPLOY", result.reasons
 
 
-def test_a_required_judge_that_cannot_run_fails_the_safety_stage(tmp_path: Path) -> None:
+def test_a_required_judge_without_its_key_is_rejected_before_running(tmp_path: Path) -> None:
     judge = (
         "judge:\n  provider: openai\n  model: gpt-4o-mini\n"
         "  api_key_env: RELEASEGATE_TEST_UNSET_KEY\n"
     )
-    result = _run(tmp_path, judge)
-    assert result.decision.value == "ERROR"
-    assert any("safety.judge_free_text" in r for r in result.reasons)
+    with pytest.raises(ConfigError, match="RELEASEGATE_TEST_UNSET_KEY is not set"):
+        _run(tmp_path, judge)
 
 
 def test_the_reference_names_the_expected_behaviour() -> None:

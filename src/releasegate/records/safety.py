@@ -60,6 +60,16 @@ class SafetyDelta(BaseModel):
     verdict: str
     """``worse``, ``better`` or ``no significant difference`` at the interval's level."""
 
+    def describe(self) -> str:
+        """One line for notes and reports."""
+        ci = f", 95% CI {self.ci.low:+.3f} to {self.ci.high:+.3f}" if self.ci else ""
+        return (
+            f"{self.rate} base {self.base:.3f} -> adapter {self.candidate:.3f} "
+            f"({self.difference:+.3f}{ci}; {self.worse} item(s) worse, {self.better} better, "
+            f"McNemar mid-p {self.p_value:.3g}, one-sided {self.p_value_worse:.3g}, "
+            f"n={self.n}): {self.verdict}"
+        )
+
 
 class BaseModelSafety(BaseModel):
     """The same suite on the candidate adapter's base model, and the paired deltas."""

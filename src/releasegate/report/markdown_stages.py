@@ -7,7 +7,6 @@ from releasegate.records.judge import JudgeOutcome
 from releasegate.records.regression import RegressionReport
 from releasegate.records.safety import SafetyReport
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
-from releasegate.safety.delta import describe
 
 MAX_JUDGE_ROWS = 30
 MAX_FLIPS_SHOWN = 5
@@ -151,7 +150,7 @@ def safety_section(report: SafetyReport | None, details: dict[str, MetricValue])
         lines.append(f"| `{name}` | {mv.value:.3f} | {ci} | {mv.n} |")
     if report.base is not None:
         lines += ["", f"Adapter vs its base {md_code_span(report.base.base_ref)} (paired):", ""]
-        lines += [f"- `{d.metric}`: {md_inline(describe(d))}" for d in report.base.deltas]
+        lines += [f"- `{d.metric}`: {md_inline(d.describe())}" for d in report.base.deltas]
     elif report.base_skip_reason:
         lines += ["", f"No adapter-vs-base comparison: {md_inline(report.base_skip_reason)}."]
     flagged = [i for i in report.items if i.harmful or i.refused]

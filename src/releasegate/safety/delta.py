@@ -102,10 +102,4 @@ def delta_metrics(deltas: Sequence[SafetyDelta]) -> dict[str, MetricValue]:
 
 def describe(delta: SafetyDelta) -> str:
     """One line for notes and reports."""
-    ci = f", 95% CI {delta.ci.low:+.3f} to {delta.ci.high:+.3f}" if delta.ci else ""
-    return (
-        f"{delta.rate} base {delta.base:.3f} -> adapter {delta.candidate:.3f} "
-        f"({delta.difference:+.3f}{ci}; {delta.worse} item(s) worse, {delta.better} better, "
-        f"McNemar mid-p {delta.p_value:.3g}, one-sided {delta.p_value_worse:.3g}, "
-        f"n={delta.n}): {delta.verdict}"
-    )
+    return delta.describe()

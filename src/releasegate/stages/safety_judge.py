@@ -16,7 +16,6 @@ from releasegate.records.core import PipelineStatus, StageResult
 from releasegate.safety.judge_rubric import JUDGE_PREFIX, free_text_attacks, judge_free_text
 from releasegate.safety.judge_rubric import rubric_metrics as _rubric_metrics
 from releasegate.stages.base import Evidence, RunInputs
-from releasegate.stages.judge import default_judge_cache
 
 NAME = "safety_judge"
 
@@ -92,11 +91,9 @@ class SafetyJudgeStage:
         report = evidence.safety
         if report is None:
             raise StageError("no red-team results to judge")
-        cache = (
-            Path(config.judge.cache_path)
-            if config.judge.cache_path
-            else default_judge_cache(config)
-        )
+        # The same cache as the benchmark's judge (beside the run directories).
+        default = Path(config.output.dir) / "judge_cache.sqlite"
+        cache = Path(config.judge.cache_path) if config.judge.cache_path else default
         outcome = judge_free_text(
             report.items, inputs.suite, judge=config.judge, seed=config.seed, cache_path=cache
         )
