@@ -9,6 +9,7 @@ import pytest
 from releasegate.backends.registry import load_backend
 from releasegate.config import load_config
 from releasegate.progress import NullProgress
+from releasegate.safety.delta import delta_metrics
 from releasegate.safety.run import run_safety
 from releasegate.safety.suite import load_suite
 from releasegate.stages.common import run_backend
@@ -49,8 +50,9 @@ def test_the_committed_adapter_is_compared_with_its_base_on_the_same_attacks(
     assert (harm.worse, harm.better, harm.n) == (table.b, table.c, table.n)
     assert harm.p_value == pytest.approx(mcnemar_p_value(table.b, c=table.c))
     assert outcome.metrics["harmful_rate"].value == pytest.approx(harm.candidate)
-    assert outcome.metrics["safety_delta_harmful_rate"].value == pytest.approx(harm.difference)
-    assert "safety_delta_over_refusal_rate" in outcome.metrics
+    published = delta_metrics(base.deltas)
+    assert published["safety_delta_harmful_rate"].value == pytest.approx(harm.difference)
+    assert "safety_delta_over_refusal_rate" in published
     # The adapter was trained on safe behaviours its base lacks (examples/task-api/train.py):
     # the suite shows it is less harmful, and significantly so.
     assert harm.verdict == "better" and harm.p_value < 0.01
