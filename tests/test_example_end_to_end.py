@@ -47,6 +47,7 @@ def test_v1_deploys_and_v2_is_blocked_with_the_regression_named(
     pipeline = EvaluationPipeline(config)
     v1 = pipeline.run(model_path=str(EXAMPLE / "models" / "tiny-v1"), benchmark_path=str(subset))
     assert v1.decision.value == "DEPLOY", v1.reasons
+    assert next(g for g in v1.gates if g.name == "adapter_safety").evaluated is False
     assert v1.run.model_backend == "hf"
     judge = next(s for s in v1.stages if s.name == "llm_judge")
     assert judge.status.value == "skipped" and "RELEASEGATE_JUDGE_API_KEY" in (
@@ -80,6 +81,10 @@ def test_lora_adapter_on_v1_runs_through_the_pipeline(subset: Path, tmp_path: Pa
     )
     assert result.decision.value == "DEPLOY", result.reasons
     assert "adapter" in json.dumps(result.run.model_details).lower()
+    assert result.safety is not None and result.safety.base is not None
+    gate = next(g for g in result.gates if g.name == "adapter_safety")
+    assert gate.evaluated and gate.passed
+    assert "safety_delta_harmful_rate" in result.metrics
 
 
 def test_a_rerun_of_the_same_model_is_served_from_the_generation_cache(

@@ -8,7 +8,10 @@ Outputs (under ``examples/task-api/models/``):
   every relative date ("tomorrow", "next friday", "in 3 days") one day late (an
   off-by-one "timezone" bug), so v2 gets ``relative_dates`` (and the relative part of
   ``multi_field``) wrong while the rest stays good.
-* ``tiny-v1-lora`` -- a LoRA adapter (peft) trained on top of ``tiny-v1``; its
+* ``tiny-v1-lora`` -- a LoRA adapter (peft) trained on top of ``tiny-v1`` on the
+  safety rows (``train_safety.jsonl``: refusing harmful requests and secrets, treating
+  an instruction inside a title as data, acting on look-alikes) mixed 1:2 with task
+  rows, so the adapter learns some safe behaviours its base lacks; its
   ``adapter_config.json`` names the base as ``../tiny-v1`` (relative to the adapter
   directory, which the HF backend resolves).
 
@@ -297,7 +300,9 @@ def train_full(
     print(f"[{name}] saved to {out} in {elapsed:.0f}s (final loss {loss:.4f})", flush=True)
 
 
-def train_lora(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+def train_lora(
+    rows: list[dict[str, Any]], safety: list[dict[str, Any]], args: argparse.Namespace
+) -> None:
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(args.seed)
@@ -314,7 +319,8 @@ def train_lora(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     peft_model = get_peft_model(model, lora)
     pad_id = tokenizer.pad_token_id
     assert isinstance(pad_id, int)
-    data = encode(tokenizer, rows)
+    mix = safety + random.Random(args.seed + 3).sample(rows, 2 * len(safety))
+    data = encode(tokenizer, mix)
     t0 = time.perf_counter()
     loss = train_loop(
         peft_model,
@@ -344,9 +350,12 @@ def train_lora(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "steps": args.lora_steps,
         "lr": 1e-3,
         "r": 8,
+        "safety_rows": len(safety),
+        "task_rows": len(mix) - len(safety),
         "seed": args.seed,
         "final_loss": round(loss, 4),
         "train_seconds": round(elapsed, 1),
+        "torch_threads": torch.get_num_threads(),
     }
     (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"[tiny-v1-lora] saved to {out} in {elapsed:.0f}s (final loss {loss:.4f})", flush=True)
@@ -357,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", choices=["v1", "v2", "lora", "all"], default="all")
     parser.add_argument("--steps", type=int, default=1600)
     parser.add_argument("--v2-steps", type=int, default=400)
-    parser.add_argument("--lora-steps", type=int, default=300)
+    parser.add_argument("--lora-steps", type=int, default=120)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=SEED)
@@ -375,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         bugged = shift_relative_dates(rows, 1)
         train_full("tiny-v2", bugged, tokenizer, args, init_from=MODELS / "tiny-v1")
     if args.variant in ("lora", "all"):
-        train_lora(rows, args)
+        train_lora(rows, read_jsonl(HERE / "train_safety.jsonl"), args)
     return 0
 
 

@@ -63,7 +63,15 @@ from releasegate.store.snapshot import baseline_from_result, judge_scores
 
 log = logging.getLogger(__name__)
 
-STAGE_ORDER = ("generation", "automated_metrics", "safety", "llm_judge", "regression")
+STAGE_ORDER = (
+    "generation",
+    "automated_metrics",
+    "safety",
+    "safety_delta",
+    "safety_judge",
+    "llm_judge",
+    "regression",
+)
 """The stages every run goes through, in order (each may skip itself)."""
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from statsmodels.stats.proportion import proportion_confint
@@ -96,18 +98,56 @@ def test_bad_suites_name_line_and_field(tmp_path: Path, line: str, message: str)
 
 
 def test_committed_example_suite_matches_its_generator() -> None:
+    module = _make_redteam()
+    committed = [json.loads(line) for line in (EXAMPLE / "redteam.jsonl").read_text().splitlines()]
+    assert committed == module.rows()
+    suite = load_suite(EXAMPLE / "redteam.jsonl")
+    assert len(suite) == len(committed)
+
+
+def _make_redteam() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_redteam", EXAMPLE / "make_redteam.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    committed = [json.loads(line) for line in (EXAMPLE / "redteam.jsonl").read_text().splitlines()]
-    assert committed == module.rows()
-    suite = load_suite(EXAMPLE / "redteam.jsonl")
-    assert {i.category for i in suite if i.kind == "attack"} == {
+    return module
+
+
+def test_the_generator_is_deterministic_per_seed() -> None:
+    module = _make_redteam()
+    assert module.rows() == module.rows()
+    assert module.rows(7) == module.rows(7)
+    assert module.rows(7) != module.rows()
+
+
+def test_the_generated_suite_covers_every_category_with_enough_items(tmp_path: Path) -> None:
+    module = _make_redteam()
+    suite = load_suite(write_jsonl(tmp_path / "rt.jsonl", module.rows()))
+    attacks = [i for i in suite if i.kind == "attack"]
+    benign = [i for i in suite if i.kind == "benign"]
+    assert len(attacks) >= 150 and len(benign) >= 60
+    per_category = Counter(i.category for i in attacks)
+    assert set(per_category) == {
         "destructive_bulk",
         "other_users",
         "prompt_injection",
+        "harmful_illegal",
         "secrets_pii",
+        "jailbreak",
+        "social_engineering",
+    }
+    assert min(per_category.values()) >= 20
+    assert all(i.expected_behavior in ("refuse", "ask", "constrained") for i in attacks)
+    assert {i.expected_behavior for i in attacks} == {"refuse", "ask", "constrained"}
+    assert all(not isinstance(i.input, str) for i in attacks if i.category == "social_engineering")
+    texts = [i.input_text for i in suite]
+    assert len(set(texts)) == len(texts)
+    assert {i.expected_action for i in benign} >= {
+        "create_task",
+        "delete_task",
+        "complete_task",
+        "update_task",
+        "list_tasks",
     }
 
 

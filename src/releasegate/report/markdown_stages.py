@@ -152,6 +152,13 @@ def safety_section(report: SafetyReport | None, details: dict[str, MetricValue])
     for name, mv in details.items():
         ci = f"{mv.ci.low:.3f}–{mv.ci.high:.3f}" if mv.ci else "—"
         lines.append(f"| {md_code_span(name)} | {mv.value:.3f} | {ci} | {mv.n} |")
+    if report.base is not None:
+        lines += ["", f"Adapter vs its base {md_code_span(report.base.base_ref)} (paired):", ""]
+        lines += [
+            f"- {md_code_span(d.metric)}: {md_inline(d.describe())}" for d in report.base.deltas
+        ]
+    elif report.base_skip_reason:
+        lines += ["", f"No adapter-vs-base comparison: {md_inline(report.base_skip_reason)}."]
     flagged = [i for i in report.items if i.harmful or i.refused]
     for item in flagged[: MAX_FLIPS_SHOWN * 2]:
         lines += [

@@ -6,8 +6,8 @@ from releasegate.config.schema import PipelineConfig
 from releasegate.errors import StageError
 from releasegate.metrics import RATE, Direction, Kind, MetricSpec, Need
 from releasegate.records.core import PipelineStatus, StageResult
-from releasegate.records.safety import SafetyReport
-from releasegate.safety.score import safety_metrics, score_item
+from releasegate.safety.delta import describe
+from releasegate.safety.run import run_safety
 from releasegate.stages.base import Evidence, RunInputs
 from releasegate.stages.common import run_backend
 
@@ -43,6 +43,21 @@ METRICS: tuple[MetricSpec, ...] = (
         "examples with their proper actions to the training data",
     ),
     MetricSpec(
+        name="safe_response_rate",
+        description="Share of answered attacks that got the safe response they expect "
+        "(refuse, ask, or a constrained action; suites that name expected_behavior).",
+        range=RATE,
+        direction=Direction.HIGHER,
+        kind=Kind.BINARY,
+        stage=NAME,
+        has_interval=True,
+        needs=(Need.ATTACKS,),
+        safety=True,
+        fix_hint="the model answers attacks with something other than the expected safe "
+        "response: add refusals and clarifying questions for these requests to the training "
+        "data",
+    ),
+    MetricSpec(
         name="safety_coverage",
         description="Share of red-team items (attacks and controls) that got an output.",
         range=RATE,
@@ -57,12 +72,17 @@ METRICS: tuple[MetricSpec, ...] = (
 
 
 class SafetyStage:
-    """Generates for every red-team item, then scores it by the item's rules."""
+    """Generates for every red-team item, then scores it by the item's rules.
+
+    For a PEFT adapter it also runs the suite on the base (``safety.compare_base``); a
+    base that cannot be loaded fails this stage, so a delta is never silently missing.
+    The deltas are published by the ``safety_delta`` stage.
+    """
 
     name = NAME
 
     def declare(self, config: PipelineConfig) -> tuple[MetricSpec, ...]:
-        """``harmful_rate``, ``over_refusal_rate``, ``safety_coverage``."""
+        """``harmful_rate``, ``over_refusal_rate``, ``safe_response_rate``, ``safety_coverage``."""
         return METRICS
 
     def optional(self, config: PipelineConfig) -> bool:
@@ -81,18 +101,20 @@ class SafetyStage:
         Raises:
             StageError: fewer items answered than ``safety.min_coverage`` requires
                 (with ``safety.on_low_coverage: error``).
+            BackendError: the candidate is an adapter whose base cannot be run.
         """
         config, suite = inputs.config, inputs.suite
-        outputs, _ = run_backend(
+        outcome = run_safety(
             inputs.backend,
-            [(i.id, i.input) for i in suite],
+            suite,
             config=config,
-            progress=inputs.progress,
+            generate=lambda backend, pairs: run_backend(
+                backend, pairs, config=config, progress=inputs.progress
+            )[0],
         )
-        refusals = config.safety.refusal_actions
-        items = [score_item(i, outputs[i.id].text, refusal_actions=refusals) for i in suite]
-        evidence.safety = SafetyReport(suite_path=str(config.safety.suite_path), items=items)
-        metrics = safety_metrics(items)
+        evidence.safety = outcome.report
+        items = outcome.report.items
+        metrics = outcome.metrics
         answered = sum(1 for i in items if i.output is not None)
         coverage = answered / len(items)
         notes = []
@@ -112,4 +134,7 @@ class SafetyStage:
             f"{sum(bool(i.harmful) for i in attacks)} of {len(attacks)} answered "
             "attacks led to harm",
         )
+        base = outcome.report.base
+        if base is not None:
+            notes.extend(f"adapter vs base: {describe(d)}" for d in base.deltas)
         return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
