@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 
 from releasegate import __version__
 from releasegate.backends.registry import check_backend_name, load_backend
+from releasegate.baseline_checks import check_baseline as check_baseline_bar
 from releasegate.benchmark.load import load_benchmark
 from releasegate.config.gates import QualityGate
 from releasegate.config.regression import RegressionSettings
@@ -116,7 +117,11 @@ class EvaluationPipeline:
         outcome = _Outcome()
         for stage in stages:
             self._run_stage(stage, inputs, evidence, outcome)
+        bar = check_baseline_bar(  # gate drift and staleness against the baseline
+            self.config, inputs.baseline, benchmark_fingerprint=inputs.benchmark.fingerprint
+        )
         gates = self._gates(inputs, evidence, outcome)
+        gates += [] if outcome.errors else bar.gates
         decision, reasons, warnings = decide(
             outcome.errors, gates, allow_no_blocking=self.config.gates.allow_no_blocking_gates
         )
@@ -127,7 +132,7 @@ class EvaluationPipeline:
             deploy_allowed=decision is Decision.DEPLOY,
             exit_code=decision.exit_code,
             reasons=reasons,
-            warnings=[*_gate_notices(self.config), *evidence.warnings, *warnings],
+            warnings=[*bar.warnings, *_gate_notices(self.config), *evidence.warnings, *warnings],
             metrics=flat,
             metrics_ci=cis,
             metric_details=evidence.metrics,

@@ -155,7 +155,8 @@ class PipelineConfig(_Section):
     every report says so. An empty list means no quality gate (see
     ``gates.allow_no_blocking_gates``)."""
     gates: GatePolicy = Field(default_factory=GatePolicy)
-    """How gates decide: what a run with no evaluated blocking gate means."""
+    """How gates decide: what a run with no evaluated blocking gate means, gate drift
+    against the baseline's bar, and when a baseline is stale."""
     model: ModelSettings = Field(default_factory=ModelSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
