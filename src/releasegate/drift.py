@@ -61,9 +61,7 @@ class DriftFinding:
 
 def passed_under(gates: Sequence[QualityGate], rule: RegressionSettings) -> PassedUnder:
     """The bar a run with these gates and regression rule is held to, as recorded."""
-    return PassedUnder(
-        gates=[_record_gate(g) for g in gates], regression=_record_rule(rule)
-    )
+    return PassedUnder(gates=[_record_gate(g) for g in gates], regression=_record_rule(rule))
 
 
 def config_bar(config: PipelineConfig) -> PassedUnder:
@@ -149,7 +147,9 @@ def _gate_drift(old: RecordedGate, new: RecordedGate) -> list[DriftFinding]:
     if high != _wants_high(new) or (high is None and new.comparison != old.comparison):
         found.append(
             DriftFinding(
-                "comparison", name, f"gate {name!r}: comparison {old.comparison} -> {new.comparison}"
+                "comparison",
+                name,
+                f"gate {name!r}: comparison {old.comparison} -> {new.comparison}",
             )
         )
         return found
@@ -182,9 +182,7 @@ def _gate_drift(old: RecordedGate, new: RecordedGate) -> list[DriftFinding]:
             )
         )
     if old.gate_type == "blocking" and new.gate_type != "blocking":
-        found.append(
-            DriftFinding("gate_type", name, f"gate {name!r}: blocking -> {new.gate_type}")
-        )
+        found.append(DriftFinding("gate_type", name, f"gate {name!r}: blocking -> {new.gate_type}"))
     return found
 
 

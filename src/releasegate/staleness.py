@@ -48,7 +48,9 @@ def staleness_warnings(
             f"({baseline.benchmark_name} {baseline.benchmark_fingerprint[:19]}, this run "
             f"{benchmark_fingerprint[:19]})"
         )
-    recorded = baseline.judge_config_hash or (baseline.judge.config_hash if baseline.judge else None)
+    recorded = baseline.judge_config_hash or (
+        baseline.judge.config_hash if baseline.judge else None
+    )
     # Baselines that record their bar also record "no judge" as None; older ones cannot.
     known = recorded is not None or baseline.passed_under is not None
     if known and recorded != judge_config_hash:
