@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[hf,dev]'
+	$(PY) -m pip install -q -e '.[hf,dev,mlflow]'
 	touch $(STAMP)
 
 setup: $(STAMP)

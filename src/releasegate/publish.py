@@ -45,4 +45,8 @@ def publish_run(result: PipelineResult, *, output: OutputSettings) -> Published:
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(files["report.md"].read_text(encoding="utf-8"))
+    if output.mlflow.enabled:  # last: the run's own files are already safe on disk
+        from releasegate.export_mlflow import export_run
+
+        export_run(result, run_dir, settings=output.mlflow, output_dir=output.dir)
     return Published(run_dir=run_dir, files=files, baseline=new_baseline)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from releasegate.config.gate_policy import GatePolicy, default_gates
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.config.judge import JudgeConfig
+from releasegate.config.mlflow import MlflowSettings
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.safety import SafetySettings
 
@@ -136,6 +137,8 @@ class OutputSettings(_Section):
 
     max_examples_in_report: int = Field(default=10, ge=0)
     """Worst examples listed per failed gate in the human report."""
+    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
+    """Export each run to MLflow (off by default; needs the ``mlflow`` extra)."""
 
 
 class PipelineConfig(_Section):
