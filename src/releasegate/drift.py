@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from releasegate.config.gates import Comparison, QualityGate
+from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
 from releasegate.records.baseline import PassedUnder, RecordedGate, RecordedRegressionRule
@@ -267,8 +267,9 @@ def drift_gate(findings: Sequence[DriftFinding]) -> GateResult:
         value=float(len(findings)),
         point=float(len(findings)),
         threshold=0.0,
-        comparison="==",
-        gate_type="blocking",
+        comparison=Comparison.EQUAL,
+        rule="no loosening of the baseline's gates",
+        gate_type=GateType.BLOCKING,
         bound="point",
         passed=False,
         explanation=(
