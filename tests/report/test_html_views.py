@@ -58,7 +58,8 @@ def test_charts_are_inline_svg(compared: PipelineResult) -> None:
     page = render_html(compared)
     assert 'aria-label="accuracy by category, baseline and candidate"' in page
     assert 'fill="#8c959f"' in page  # the baseline series is drawn
-    assert 'aria-label="gate accuracy"' in page and 'stroke="#cf222e"' in page
+    assert 'aria-label="rate gates against their thresholds"' in page
+    assert 'stroke="#cf222e"' in page  # threshold marks
     assert 'aria-label="latency per example (seconds)"' in page
 
 

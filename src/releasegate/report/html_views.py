@@ -111,22 +111,47 @@ def category_compare(
 
 
 def gate_chart(result: PipelineResult) -> list[Markup]:
-    """Each evaluated gate: its metric's value and interval against the threshold."""
-    charts = []
+    """Each evaluated gate: the compared value and its interval against the threshold.
+
+    Rate gates share one 0-1 axis; other gates, and the regression gates (a
+    difference from the baseline with its interval), get an axis each.
+    """
+    rates: list[Row] = []
+    charts: list[Markup] = []
+    compared = result.regression.metrics if result.regression else {}
     for gate in result.gates:
-        mv = result.metric_details.get(gate.metric)
-        if mv is None or gate.skipped:
+        if gate.skipped:
             continue
-        values = [mv.value, gate.threshold] + ([mv.ci.low, mv.ci.high] if mv.ci else [])
-        domain = (0.0, 1.0) if mv.unit == "rate" else _domain(values)
+        verdict = "pass" if gate.passed else "FAIL"
+        comparison = compared.get(gate.metric) if gate.name.startswith("regression:") else None
+        if comparison is not None:
+            point = Point(comparison.difference, comparison.ci_low, comparison.ci_high)
+            values = [comparison.difference, comparison.threshold]
+            values += [v for v in (comparison.ci_low, comparison.ci_high) if v is not None]
+            row = Row(
+                label=gate.name,
+                points=[point],
+                threshold=comparison.threshold,
+                note=f"Δ {comparison.difference:+.3f} vs {comparison.threshold:+g}: {verdict}",
+            )
+            charts.append(interval_rows([row], domain=_domain(values), title=f"gate {gate.name}"))
+            continue
+        mv = result.metric_details.get(gate.metric)
+        if mv is None:
+            continue
         row = Row(
             label=gate.name,
             points=[_point(mv)],
             threshold=gate.threshold,
-            note=f"{mv.value:.3f} {gate.comparison} {gate.threshold:g}: "
-            + ("pass" if gate.passed else "FAIL"),
+            note=f"{mv.value:.3f} {gate.comparison} {gate.threshold:g}: {verdict}",
         )
-        charts.append(interval_rows([row], domain=domain, title=f"gate {gate.name}"))
+        if mv.unit == "rate":
+            rates.append(row)
+            continue
+        values = [mv.value, gate.threshold] + ([mv.ci.low, mv.ci.high] if mv.ci else [])
+        charts.append(interval_rows([row], domain=_domain(values), title=f"gate {gate.name}"))
+    if rates:
+        charts.insert(0, interval_rows(rates, title="rate gates against their thresholds"))
     return charts
 
 
