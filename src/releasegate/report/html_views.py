@@ -182,7 +182,7 @@ def judge_charts(result: PipelineResult) -> list[tuple[str, Markup]]:
             per.setdefault(criterion, Counter())[score] += 1
     charts = []
     for criterion, counter in sorted(per.items()):
-        scale = range(min(min(counter), 1), max(max(counter), 5) + 1)
+        scale = range(min(*counter, 1), max(*counter, 5) + 1)
         counts = [counter.get(s, 0) for s in scale]
         charts.append(
             (criterion, histogram(counts, [str(s) for s in scale], title=f"judge {criterion}"))
