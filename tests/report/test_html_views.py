@@ -27,7 +27,9 @@ def compared(tmp_path: Path) -> PipelineResult:
     good = replay_rows(rows, wrong=[3])
     for i, row in enumerate(good):
         row["latency_s"] = 0.05 + 0.01 * i
-    config = parse_config(SEED_CONFIG)
+    config = parse_config(
+        SEED_CONFIG + "regression:\n  metrics: [accuracy, json_valid_rate, 'accuracy[create]']\n"
+    )
     first = EvaluationPipeline(config).run(
         model_path=str(write_jsonl(tmp_path / "g.jsonl", good)), benchmark_path=str(bench)
     )

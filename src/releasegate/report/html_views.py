@@ -1,8 +1,7 @@
 """What report.html draws beyond tables: charts and every example, grouped.
 
-Pure functions of a run (and, for the per-category comparison, of the baseline file
-the run compared against, when it can still be read). Charts are static SVG from
-``report.svg``; example text is left to the template's autoescaping.
+Pure functions of the run record. Charts are static SVG from ``report.svg``; example
+text is left to the template's autoescaping.
 """
 
 from __future__ import annotations
@@ -10,16 +9,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from markupsafe import Markup
 
-from releasegate.errors import ReleaseGateError
-from releasegate.records.baseline import Baseline
 from releasegate.records.core import ExampleResult, MetricValue
 from releasegate.records.run import PipelineResult
 from releasegate.report.svg import BASELINE_COLOUR, Point, Row, bins, histogram, interval_rows
-from releasegate.store.baseline import load_baseline
 
 OUTCOMES = ("flipped", "failed", "passed")
 
@@ -65,19 +60,16 @@ def html_views(result: PipelineResult, *, primary: str | None) -> dict[str, obje
     }
 
 
-def _baseline_metrics(result: PipelineResult) -> tuple[dict[str, MetricValue], str]:
-    path = result.run.baseline_path
-    if path is None:
+def _baseline_metrics(result: PipelineResult) -> tuple[dict[str, float], str]:
+    """Baseline values of the metrics the regression check compared (per category too)."""
+    if result.regression is None:
         return {}, ""
-    if not Path(path).is_file():
-        return {}, f"baseline file {path} is no longer readable: candidate shown alone"
-    try:
-        baseline = load_baseline(path)
-    except ReleaseGateError as exc:
-        return {}, f"baseline not shown: {exc}"
-    if not isinstance(baseline, Baseline):
-        return {}, "a flat baseline has no per-category metrics: candidate shown alone"
-    return dict(baseline.metrics), ""
+    values = {name: c.baseline for name, c in result.regression.metrics.items()}
+    note = (
+        "baseline values are drawn for the metrics the regression check compares "
+        "(add accuracy[category] entries to regression.metrics for more)"
+    )
+    return values, note
 
 
 def _point(mv: MetricValue, colour: str | None = None) -> Point:
@@ -89,9 +81,12 @@ def _point(mv: MetricValue, colour: str | None = None) -> Point:
 
 
 def category_compare(
-    result: PipelineResult, baseline: dict[str, MetricValue], metric: str
+    result: PipelineResult, baseline: dict[str, float], metric: str
 ) -> Markup | None:
-    """Per-category ``metric``: baseline (grey) and candidate (blue) with 95% intervals."""
+    """Per-category ``metric``: candidate (with its 95% interval) and baseline values.
+
+    The baseline value (grey) is drawn where the regression check compared it.
+    """
     prefix = f"{metric}["
     names = sorted(n for n in result.metric_details if n.startswith(prefix))
     if not names:
@@ -100,9 +95,9 @@ def category_compare(
     for name in names:
         current = result.metric_details[name]
         before = baseline.get(name)
-        points = [_point(before, BASELINE_COLOUR)] if before else []
+        points = [Point(before, colour=BASELINE_COLOUR)] if before is not None else []
         points.append(_point(current))
-        note = f"{current.value:.3f}" + (f" (was {before.value:.3f})" if before else "")
+        note = f"{current.value:.3f}" + (f" (was {before:.3f})" if before is not None else "")
         rows.append(
             Row(label=f"{name[len(prefix) : -1]} (n={current.n})", points=points, note=note)
         )
@@ -120,7 +115,7 @@ def gate_chart(result: PipelineResult) -> list[Markup]:
     charts: list[Markup] = []
     compared = result.regression.metrics if result.regression else {}
     for gate in result.gates:
-        if gate.skipped:
+        if not gate.evaluated:
             continue
         verdict = "pass" if gate.passed else "FAIL"
         comparison = compared.get(gate.metric) if gate.name.startswith("regression:") else None
@@ -143,7 +138,7 @@ def gate_chart(result: PipelineResult) -> list[Markup]:
             label=gate.name,
             points=[_point(mv)],
             threshold=gate.threshold,
-            note=f"{mv.value:.3f} {gate.comparison} {gate.threshold:g}: {verdict}",
+            note=f"{mv.value:.3f} {gate.rule}: {verdict}",
         )
         if mv.unit == "rate":
             rates.append(row)
