@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[hf,dev]'
+	$(PY) -m pip install -q -e '.[hf,dev,mlflow]'
 	# BFCL's data and AST checker for the tool-call agreement test; --no-deps because
 	# the wheel pins an old numpy (pip extras cannot say --no-deps).
 	$(PY) -m pip install -q --no-deps bfcl-eval==2026.3.23

@@ -21,10 +21,10 @@ def test_starter_config_is_a_valid_config_with_the_seed_gates() -> None:
     assert config.judge.sample_rate == 0.1 and config.regression.threshold == -0.05
 
 
-def test_workflow_is_valid_yaml_that_runs_the_gate() -> None:
+def test_workflow_is_valid_yaml_that_runs_the_gate_action() -> None:
     workflow = yaml.safe_load(template_text("releasegate.yml"))
     steps = workflow["jobs"]["gate"]["steps"]
-    assert any("releasegate run" in str(step.get("run", "")) for step in steps)
+    assert any(str(step.get("uses", "")).startswith("releasegate/releasegate@") for step in steps)
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

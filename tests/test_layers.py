@@ -41,6 +41,10 @@ LAYERS: dict[str, int] = {
     "stats": 3,
     "testing": 3,
     "importers": 3,
+    "drift": 3,
+    "staleness": 3,
+    "baseline_checks": 3,
+    "export_mlflow": 3,
     # 4: stages (each wraps one domain package behind the Stage protocol)
     "stages": 4,
     # 5: orchestration

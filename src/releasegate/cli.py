@@ -83,12 +83,39 @@ def _override(config: PipelineConfig, **sections: dict[str, object]) -> Pipeline
         raise ConfigError(f"command-line flag for {describe_validation_error(exc)}") from exc
 
 
+def _baseline_arg(
+    baseline: str | None, branch: str | None, benchmark: Path, cfg: PipelineConfig
+) -> str | None:
+    """``--baseline`` as a path: given, or chosen from the history for ``auto``."""
+    from releasegate.store.baseline_select import resolve_baseline
+
+    path, chosen = resolve_baseline(
+        baseline, benchmark_path=str(benchmark), history_db=cfg.output.history_path, branch=branch
+    )
+    if chosen is not None:
+        _err.print(
+            f"baseline auto: run {chosen.run_id} ({chosen.model_ref}, {chosen.started_at}) "
+            f"-> {chosen.path}",
+            markup=False,
+            highlight=False,
+        )
+    return path
+
+
 @app.command()
 def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     model: Annotated[str, typer.Option(help="HF model or adapter directory, or a replay .jsonl.")],
     benchmark: Annotated[Path, typer.Option(help="Benchmark file (JSONL or JSON array).")],
     baseline: Annotated[
-        Path | None, typer.Option(help="Baseline JSON from an earlier passing run.")
+        str | None,
+        typer.Option(
+            help="Baseline JSON from an earlier passing run, or 'auto': the last DEPLOY "
+            "of this benchmark in the run history."
+        ),
+    ] = None,
+    baseline_branch: Annotated[
+        str | None,
+        typer.Option(help="With --baseline auto: only runs of commits on this git branch."),
     ] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
     output_dir: Annotated[
@@ -123,12 +150,13 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
             },
         )
         preflight(cfg.output)
+        baseline_path = _baseline_arg(baseline, baseline_branch, benchmark, cfg)
         progress = RichProgress(_err)
         try:
             result = EvaluationPipeline(cfg, progress=progress, debug=debug).run(
                 model_path=model,
                 benchmark_path=str(benchmark),
-                baseline_path=str(baseline) if baseline else None,
+                baseline_path=baseline_path,
             )
         finally:
             progress.close()

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from releasegate import __version__
 from releasegate.backends.base import ReportsNotes, recorded_config
 from releasegate.backends.registry import check_backend_name, load_backend
+from releasegate.baseline_checks import check_baseline as check_baseline_bar
 from releasegate.benchmark.load import load_benchmark
 from releasegate.config.gates import QualityGate
 from releasegate.config.regression import RegressionSettings
@@ -127,7 +128,11 @@ class EvaluationPipeline:
             self._run_stage(stage, inputs, evidence, outcome)
         if isinstance(inputs.backend, ReportsNotes):  # e.g. replay rows matching no example
             evidence.warnings.extend(inputs.backend.notes())
+        bar = check_baseline_bar(  # gate drift and staleness against the baseline
+            self.config, inputs.baseline, benchmark_fingerprint=inputs.benchmark.fingerprint
+        )
         gates = self._gates(inputs, evidence, outcome)
+        gates += [] if outcome.errors else bar.gates
         decision, reasons, warnings = decide(
             outcome.errors, gates, allow_no_blocking=self.config.gates.allow_no_blocking_gates
         )
@@ -138,7 +143,7 @@ class EvaluationPipeline:
             deploy_allowed=decision is Decision.DEPLOY,
             exit_code=decision.exit_code,
             reasons=reasons,
-            warnings=[*_gate_notices(self.config), *evidence.warnings, *warnings],
+            warnings=[*bar.warnings, *_gate_notices(self.config), *evidence.warnings, *warnings],
             metrics=flat,
             metrics_ci=cis,
             metric_details=evidence.metrics,

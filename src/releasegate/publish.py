@@ -126,6 +126,10 @@ def publish_run(
         if new_baseline is not None:
             with contextlib.suppress(OSError):
                 new_baseline.unlink()
+    if output.mlflow.enabled:  # last: the run's own files are already safe on disk
+        from releasegate.export_mlflow import export_run
+
+        export_run(result, run_dir, settings=output.mlflow, output_dir=output.dir)
     return Published(
         run_dir=run_dir,
         files={name: run_dir / path.name for name, path in files.items()},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.config.gates import QualityGate
 from releasegate.enums import Comparison, GateType
@@ -18,6 +20,16 @@ class GatePolicy(BaseModel):
     skipped) is an ERROR (exit 2) by default: a gate that checked nothing must not
     DEPLOY. ``true`` accepts that deliberately; the DEPLOY then carries a loud warning
     in every report."""
+    drift: Literal["warn", "block"] = "warn"
+    """What a config that loosens the bar its baseline passed under does: a lower
+    threshold for a higher-is-better metric (or a higher one for lower-is-better), a
+    blocking gate turned warning, a removed gate, a laxer interval bound, a wider
+    regression threshold or margin, a larger alpha. ``warn`` (default): said at the
+    top of every report; ``block``: a blocking failure (BLOCK)."""
+    baseline_max_age_days: float | None = Field(default=30.0, gt=0)
+    """A baseline older than this many days is reported as stale (a warning in every
+    report); null turns the age check off. A baseline from a different benchmark or
+    judge configuration is always reported as stale."""
 
 
 def default_gates(*, with_safety: bool) -> list[QualityGate]:

@@ -38,6 +38,12 @@ def render_reference() -> str:
         model = _model_of(field.annotation)
         if model is not None and model is not QualityGate:
             parts.append(_section(f"{name}:", model))
+            for sub, inner in model.model_fields.items():  # nested sections (output.mlflow)
+                nested = _model_of(inner.annotation)
+                if nested is not None and isinstance(
+                    inner.get_default(call_default_factory=True), BaseModel
+                ):
+                    parts.append(_section(f"{name}.{sub}:", nested))
     return "\n\n".join(parts) + "\n"
 
 

@@ -16,6 +16,7 @@ from releasegate.config.env_name import check_env_name
 from releasegate.config.gate_policy import GatePolicy, default_gates
 from releasegate.config.gates import Comparison, GateType, QualityGate
 from releasegate.config.judge import JudgeConfig
+from releasegate.config.mlflow import MlflowSettings
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.safety import SafetySettings
 
@@ -183,6 +184,8 @@ class OutputSettings(_Section):
 
     max_examples_in_report: int = Field(default=10, ge=0)
     """Worst examples listed per failed gate in the human report."""
+    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
+    """Export each run to MLflow (off by default; needs the ``mlflow`` extra)."""
 
 
 class PipelineConfig(_Section):
@@ -202,7 +205,8 @@ class PipelineConfig(_Section):
     every report says so. An empty list means no quality gate (see
     ``gates.allow_no_blocking_gates``)."""
     gates: GatePolicy = Field(default_factory=GatePolicy)
-    """How gates decide: what a run with no evaluated blocking gate means."""
+    """How gates decide: what a run with no evaluated blocking gate means, gate drift
+    against the baseline's bar, and when a baseline is stale."""
     model: ModelSettings = Field(default_factory=ModelSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

@@ -38,6 +38,39 @@ class JudgeScores(_Record):
     """Item id -> criterion -> score (only items the judge scored)."""
 
 
+class RecordedGate(_Record):
+    """One quality gate as it stood when the baseline passed."""
+
+    name: str
+    metric: str
+    threshold: float
+    comparison: str
+    """``>``, ``>=``, ``<``, ``<=`` or ``==``."""
+    gate_type: str
+    """``blocking`` or ``warning``."""
+    bound: str = "point"
+    """``point``, ``ci_low`` or ``ci_high``."""
+
+
+class RecordedRegressionRule(_Record):
+    """The regression rule as it stood when the baseline passed."""
+
+    mode: str
+    alpha: float
+    threshold: float
+    margin: float | None
+    metrics: list[str]
+    gate_type: str
+    multiplicity: str
+
+
+class PassedUnder(_Record):
+    """The bar a baseline passed: its gates and regression rule, for drift checks."""
+
+    gates: list[RecordedGate]
+    regression: RecordedRegressionRule
+
+
 class Baseline(_Record):
     """A full baseline, written by a DEPLOY run."""
 
@@ -55,6 +88,11 @@ class Baseline(_Record):
     metrics: dict[str, MetricValue]
     examples: list[BaselineExample]
     judge: JudgeScores | None = None
+    passed_under: PassedUnder | None = None
+    """Gates and regression rule of the run (None in baselines written before they
+    were recorded: then drift cannot be checked, and reports say so)."""
+    judge_config_hash: str | None = None
+    """Hash of the judge configuration the run used (None: no judge configured)."""
 
 
 class FlatBaseline(_Record):

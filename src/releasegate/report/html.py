@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from releasegate.records.core import MetricValue
 from releasegate.records.run import PipelineResult
+from releasegate.report.html_views import html_views
 from releasegate.report.markdown import headline_metrics, primary_metric, safety_metrics
 
 MAX_FAILING = 25
@@ -35,6 +36,7 @@ def render_html(result: PipelineResult) -> str:
         safety_metrics=sorted(safety_metrics(result).items()),
         failing=failing[:MAX_FAILING],
         primary=primary,
+        **html_views(result, primary=primary),
     )
 
 

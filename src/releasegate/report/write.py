@@ -18,6 +18,7 @@ Renderer = Callable[[PipelineResult], str]
 WRITERS: Registry[Renderer] = Registry("report writer", group="releasegate.report_writers")
 WRITERS.add("report.json", "releasegate.report.json_report:render_json")
 WRITERS.add("report.md", "releasegate.report.markdown:render_markdown")
+WRITERS.add("report-comment.md", "releasegate.report.comment:render_comment")
 WRITERS.add("report.html", "releasegate.report.html:render_html")
 WRITERS.add("junit.xml", "releasegate.report.junit:render_junit")
 WRITERS.add("outputs.jsonl", "releasegate.report.outputs:render_outputs")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from releasegate.records.baseline import Baseline, BaselineExample, JudgeScores
+from pydantic import ValidationError
+
+from releasegate.config.judge import JudgeConfig
+from releasegate.config.schema import PipelineConfig
+from releasegate.drift import config_bar
+from releasegate.records.baseline import Baseline, BaselineExample, JudgeScores, PassedUnder
 from releasegate.records.run import PipelineResult
 
 
@@ -34,7 +39,29 @@ def baseline_from_result(result: PipelineResult) -> Baseline:
             for e in result.examples
         ],
         judge=judge_scores(result),
+        passed_under=recorded_bar(result.run.config),
+        judge_config_hash=judge_config_hash(result.run.config),
     )
+
+
+def recorded_bar(config: dict[str, object]) -> PassedUnder | None:
+    """The gates (defaults included) and regression rule of a run's effective config.
+
+    None when the recorded config no longer reads as a config (an older releasegate).
+    """
+    try:
+        return config_bar(PipelineConfig.model_validate(config))
+    except ValidationError:
+        return None
+
+
+def judge_config_hash(config: dict[str, object]) -> str | None:
+    """The judge configuration hash of a run's effective config (None: no judge)."""
+    try:
+        judge = JudgeConfig.model_validate(config.get("judge", {}))
+    except ValidationError:
+        return None
+    return judge.config_hash() if judge.provider is not None and judge.enabled else None
 
 
 def judge_scores(result: PipelineResult) -> JudgeScores | None:
