@@ -21,6 +21,9 @@ LAYERS: dict[str, int] = {
     "metrics": 0,
     "registry": 0,
     "progress": 0,
+    "input_files": 0,
+    "interrupts": 0,
+    "redact": 0,
     "_lazy": 0,
     # 1: settings
     "config": 1,
