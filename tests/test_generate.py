@@ -160,3 +160,16 @@ def test_errors_are_not_cached(tmp_path: Path) -> None:
     run_generation(retry, PROMPTS, params=GenerationParams(), max_output_chars=9, cache=cache)
     cache.close()
     assert retry.generated == 10
+
+
+def test_outputs_that_echo_a_credential_are_never_cached(tmp_path: Path) -> None:
+    secret = "sk-test-0123456789abcdef"
+    cache = GenerationCache(tmp_path / "g.sqlite", secrets=[secret])
+    leaky = Generation(sample_id="a", text=f'{{"action": "note", "text": "{secret}"}}')
+    clean = Generation(sample_id="b", text='{"action": "list_tasks"}')
+    cache.put_many([("k-leaky", leaky), ("k-clean", clean)])
+    assert cache.get("k-leaky", sample_id="a") is None
+    hit = cache.get("k-clean", sample_id="b")
+    cache.close()
+    assert hit is not None and hit.text == clean.text
+    assert secret.encode() not in (tmp_path / "g.sqlite").read_bytes()

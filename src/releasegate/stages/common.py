@@ -10,6 +10,7 @@ from releasegate.benchmark.model import ChatMessage, ToolFunction
 from releasegate.config.schema import PipelineConfig
 from releasegate.generate import run_generation
 from releasegate.progress import Progress
+from releasegate.redact import known_secrets
 from releasegate.store.generation_cache import GenerationCache
 
 
@@ -44,7 +45,9 @@ def run_backend(
         seed=config.seed,
     )
     cacheable = gen.cache and backend.info().cacheable
-    cache = GenerationCache(default_generation_cache(config)) if cacheable else None
+    secrets = known_secrets(env_names=[config.model.api_key_env, config.judge.api_key_env])
+    path = default_generation_cache(config)
+    cache = GenerationCache(path, secrets=secrets) if cacheable else None
     try:
         return run_generation(
             backend,

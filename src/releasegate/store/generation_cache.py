@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
+from releasegate.redact import redact_text
 from releasegate.store.disposable import open_cache
 
 _SCHEMA = """
@@ -60,9 +62,11 @@ def generation_key(info: ModelInfo, prompt: Prompt, params: GenerationParams) ->
 class GenerationCache:
     """Outputs by key; every ``put`` commits, so progress survives a crash."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
         # A corrupt cache is moved aside and rebuilt: caches only ever save time.
         self._conn = open_cache(path, _SCHEMA, what="generation cache")
+        self._secrets = tuple(secrets)
+        """Credential values: an output that echoes one (in any form) is never stored."""
 
     def get(self, key: str, *, sample_id: str) -> Generation | None:
         """The stored output for ``key``, re-labelled for ``sample_id``."""
@@ -84,11 +88,18 @@ class GenerationCache:
         )
 
     def put_many(self, rows: list[tuple[str, Generation]]) -> None:
-        """Store successful outputs (errors are skipped) in one transaction."""
+        """Store successful outputs in one transaction.
+
+        Errors are skipped, and so is any output that holds a credential (a known
+        secret in any encoding, an ``Authorization`` echo, URL userinfo): the cache is
+        a file on disk like any artifact, and such an output is simply generated again.
+        """
         values = [
             (key, g.text, g.finish_reason, g.latency_s, g.tokens_in, g.tokens_out)
             for key, g in rows
-            if g.text is not None and g.error is None
+            if g.text is not None
+            and g.error is None
+            and redact_text(g.text, self._secrets) == g.text
         ]
         with self._conn:
             self._conn.executemany(
