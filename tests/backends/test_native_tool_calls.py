@@ -50,10 +50,10 @@ def test_hf_passes_tools_to_a_tools_aware_chat_template() -> None:
     tiny = Path(__file__).resolve().parents[2] / "examples" / "task-api" / "models" / "tiny-v1"
     settings = ModelSettings(device="cpu", tool_calls="native")
     backend = HFBackend.from_settings(str(tiny), settings)
-    backend._tokenizer.chat_template = _TOOLS_TEMPLATE
+    backend._loaded().tokenizer.chat_template = _TOOLS_TEMPLATE
     prompt = Prompt(sample_id="a", input="hypot", tools=(FUNCTION,))
     assert backend.render(prompt).startswith("TOOLS:math_hypot;")
     text_mode = HFBackend.from_settings(str(tiny), ModelSettings(device="cpu"))
-    text_mode._tokenizer.chat_template = _TOOLS_TEMPLATE
+    text_mode._loaded().tokenizer.chat_template = _TOOLS_TEMPLATE
     assert not text_mode.render(prompt).startswith("TOOLS:")
     assert text_mode.info().details["tool_calls"] == "text"
