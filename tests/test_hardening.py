@@ -166,6 +166,7 @@ def test_a_deploy_publishes_everything_and_leaves_no_temp_files(
     assert {p.name for p in run_dir.iterdir()} == {
         "report.json",
         "report.md",
+        "report-comment.md",
         "report.html",
         "junit.xml",
         "outputs.jsonl",
