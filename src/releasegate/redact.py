@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import re
 import urllib.parse
@@ -44,19 +45,24 @@ _HEADER = re.compile(
 )
 _BEARER = re.compile(r"\b(Bearer\s+)[A-Za-z0-9._~+/=-]{16,}", re.IGNORECASE)
 _BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})", re.IGNORECASE)
+_MAYBE_HEADER = re.compile(r"authorization|bearer|basic", re.IGNORECASE)
+"""A cheap pre-check: the three header patterns all need one of these words."""
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every recognised credential replaced by ``***``."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        for form in _forms(secret):
-            if form in text:
-                text = text.replace(form, MASK)
-    text = _USERINFO.sub(rf"\1{MASK}@", text)
-    text = _QUERY.sub(rf"\1{MASK}", text)
-    text = _HEADER.sub(rf"\1{MASK}", text)
-    text = _BEARER.sub(rf"\1{MASK}", text)
-    return _BASIC.sub(_basic, text)
+    for form in _all_forms(frozenset(secrets)):
+        if form in text:
+            text = text.replace(form, MASK)
+    if "://" in text:
+        text = _USERINFO.sub(rf"\1{MASK}@", text)
+    if "=" in text:
+        text = _QUERY.sub(rf"\1{MASK}", text)
+    if _MAYBE_HEADER.search(text):
+        text = _HEADER.sub(rf"\1{MASK}", text)
+        text = _BEARER.sub(rf"\1{MASK}", text)
+        text = _BASIC.sub(_basic, text)
+    return text
 
 
 def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
@@ -85,6 +91,12 @@ def known_secrets(
         if parts.password:
             found |= {parts.password, f"{parts.username or ''}:{parts.password}"}
     return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
+
+
+@functools.lru_cache(maxsize=64)
+def _all_forms(secrets: frozenset[str]) -> tuple[str, ...]:
+    """Every form of every secret, longest secret first (so no part of one is left)."""
+    return tuple(f for s in sorted(secrets, key=len, reverse=True) for f in _forms(s))
 
 
 def _forms(secret: str) -> list[str]:

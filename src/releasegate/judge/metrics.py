@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats as sp_stats
+from scipy import special
 
 from releasegate.config.judge import Criterion
 from releasegate.records.core import Interval, MetricValue
@@ -35,7 +35,7 @@ def t_interval(
     var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
     if var <= 0.0:
         return None
-    half = float(sp_stats.t.ppf((1 + level) / 2, n - 1)) * math.sqrt(var / n)
+    half = float(special.stdtrit(n - 1, (1 + level) / 2)) * math.sqrt(var / n)
     return Interval(
         low=max(bounds[0], mean - half),
         high=min(bounds[1], mean + half),

@@ -51,7 +51,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
+from scipy import special
 
 from releasegate.config.regression import RegressionSettings
 from releasegate.records.core import Interval
@@ -667,7 +667,7 @@ def assess_paired_scores(
     sd_obs = float(diffs.std(ddof=1))
     sd = max(sd_obs, resolution / math.sqrt(n))
     se = sd / math.sqrt(n)
-    dist = stats.t(n - 1)
+    df = n - 1
     worse: Worse = "less" if higher_is_better else "greater"
     wilcoxon = wilcoxon_signed_rank(cand, second=base, alternative=worse, zero_method="pratt")
     notes = [
@@ -694,10 +694,10 @@ def assess_paired_scores(
 
         def p_at(delta: float, side: Worse) -> float:
             t = (mean - delta) / se
-            return float(dist.cdf(t) if side == "less" else dist.sf(t))
+            return float(special.stdtr(df, t if side == "less" else -t))
 
         def interval_at(level: float) -> Interval:
-            half = float(dist.ppf(0.5 + level / 2.0)) * se
+            half = float(special.stdtrit(df, 0.5 + level / 2.0)) * se
             return Interval(low=mean - half, high=mean + half, level=level, method="paired-t")
 
         def planner(m: int, drop: float, alpha: float, margin: float) -> float:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from releasegate.benchmark.model import (
     ComparisonPolicy,
@@ -189,6 +188,8 @@ def _pair(
             + 100 * (output[j].name == expected.calls[i].name)
             + v.tp
         )
+    from scipy.optimize import linear_sum_assignment  # lazy: ~0.4 s to import
+
     rows, cols = linear_sum_assignment(score, maximize=True)
     return [(int(i), int(j), verdicts[(int(i), int(j))]) for i, j in zip(rows, cols, strict=True)]
 
@@ -340,6 +341,8 @@ def _lists_equal(
     if not expected:
         return True
     match = np.array([[values_equal(e, a, policy, items) for a in actual] for e in expected])
+    from scipy.optimize import linear_sum_assignment  # lazy: ~0.4 s to import
+
     rows, cols = linear_sum_assignment(match, maximize=True)
     return bool(match[rows, cols].all())
 

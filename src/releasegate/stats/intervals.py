@@ -20,7 +20,7 @@ import math
 from statistics import NormalDist
 from typing import Literal
 
-from scipy import stats
+from scipy import special
 
 from releasegate.records.core import Interval
 
@@ -188,8 +188,8 @@ def clopper_pearson(successes: int, *, n: int, level: float = 0.95) -> Interval 
         return None
     a = 1.0 - level
     k = successes
-    low = 0.0 if k == 0 else float(stats.beta.ppf(a / 2.0, k, n - k + 1))
-    high = 1.0 if k == n else float(stats.beta.ppf(1.0 - a / 2.0, k + 1, n - k))
+    low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, a / 2.0))
+    high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - a / 2.0))
     return Interval(low=low, high=high, level=level, method="clopper-pearson")
 
 

@@ -25,10 +25,11 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special, stats
+from scipy import special
 
 from releasegate.records.core import Interval
 from releasegate.stats.intervals import normal_quantile, wilson_nonempty
+from releasegate.stats.roots import brentq
 
 __all__ = [
     "PairedTable",
@@ -280,7 +281,7 @@ def tango_interval(table: PairedTable, *, level: float = 0.95) -> Interval | Non
         low = (
             lo_end
             if lower_root(lo_end) <= 0.0
-            else float(optimize.brentq(lower_root, lo_end, estimate, xtol=1e-12))
+            else float(brentq(lower_root, lo_end, estimate, xtol=1e-12))
         )
     if estimate >= 1.0 - edge:
         high = 1.0
@@ -289,7 +290,7 @@ def tango_interval(table: PairedTable, *, level: float = 0.95) -> Interval | Non
         high = (
             hi_end
             if upper_root(hi_end) >= 0.0
-            else float(optimize.brentq(upper_root, estimate, hi_end, xtol=1e-12))
+            else float(brentq(upper_root, estimate, hi_end, xtol=1e-12))
         )
     return Interval(low=max(-1.0, low), high=min(1.0, high), level=level, method="tango-score")
 
@@ -414,13 +415,12 @@ def paired_t_test(
     if n < 2 or (sd == 0.0 and mean == 0.0):
         return TestResult(statistic=0.0, p_value=1.0, method="paired-t")
     t = math.copysign(math.inf, mean) if sd == 0.0 else mean / (sd / math.sqrt(n))
-    dist = stats.t(n - 1)
     if alternative == "less":
-        p = float(dist.cdf(t))
+        p = float(special.stdtr(n - 1, t))
     elif alternative == "greater":
-        p = float(dist.sf(t))
+        p = float(special.stdtr(n - 1, -t))
     else:
-        p = min(1.0, 2.0 * float(dist.sf(abs(t))))
+        p = min(1.0, 2.0 * float(special.stdtr(n - 1, -abs(t))))
     return TestResult(statistic=t, p_value=p, method="paired-t")
 
 
@@ -466,6 +466,8 @@ def wilcoxon_signed_rank(
     has_ties = np.unique(np.abs(nonzero)).size < nonzero.size
     has_zeros = nonzero.size < diffs.size
     exact = diffs.size <= 50 and not has_ties and not has_zeros
+    from scipy import stats  # lazy: scipy.stats takes ~1.5 s to import
+
     result = stats.wilcoxon(
         diffs,
         zero_method=zero_method,

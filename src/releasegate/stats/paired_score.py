@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import special
 
 from releasegate.records.core import Interval
 from releasegate.stats.intervals import normal_quantile
 from releasegate.stats.paired import PairedTable
+from releasegate.stats.roots import brentq
 
 __all__ = [
     "corrected_tango_interval",
@@ -152,12 +153,12 @@ def corrected_tango_interval(
     elif lower(start) > 0.0:  # only at the boundary estimate
         low = start
     else:
-        low = float(optimize.brentq(lower, lo_end, start, xtol=1e-13))
+        low = float(brentq(lower, lo_end, start, xtol=1e-13))
     if upper(hi_end) >= 0.0:
         high = 1.0
     elif upper(start) < 0.0:
         high = start
     else:
-        high = float(optimize.brentq(upper, start, hi_end, xtol=1e-13))
+        high = float(brentq(upper, start, hi_end, xtol=1e-13))
     method = "tango-score" if correction == 0.0 else f"tango-score-cc{correction:g}"
     return Interval(low=max(-1.0, low), high=min(1.0, high), level=level, method=method)

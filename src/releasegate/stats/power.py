@@ -16,9 +16,8 @@ import math
 from collections.abc import Callable
 from typing import Literal
 
-from scipy import optimize, stats
-
 from releasegate.stats.intervals import normal_quantile
+from releasegate.stats.roots import brentq
 
 __all__ = [
     "mde_one_proportion",
@@ -61,7 +60,7 @@ def _solve_smallest(g: Callable[[float], float], upper: float) -> float | None:
     lower = 1e-12
     if g(lower) >= 0.0:
         return lower
-    return float(optimize.brentq(g, lower, upper, xtol=1e-12))
+    return float(brentq(g, lower, upper, xtol=1e-12))
 
 
 def _connor_terms(effect: float, discordance: float) -> float:
@@ -319,6 +318,8 @@ def mde_one_proportion(
 
 
 def _t_power(effect: float, n: int, sd: float, alpha: float) -> float:
+    from scipy import stats  # lazy: scipy.stats takes ~1.5 s to import
+
     df = n - 1
     crit = float(stats.t.ppf(1.0 - alpha, df))
     return float(stats.nct.sf(crit, df, effect * math.sqrt(n) / sd))
@@ -354,9 +355,7 @@ def mde_paired_mean(n: int, *, sd: float, alpha: float = 0.05, power: float = 0.
     # Bracket: the normal-theory value times a generous factor always over-powers.
     za, zb = _z(alpha, power)
     upper = 4.0 * (za + max(zb, 0.5)) * sd / math.sqrt(n) + 10.0 * sd
-    return float(
-        optimize.brentq(lambda e: _t_power(e, n, sd, alpha) - power, 1e-12 * sd, upper, xtol=1e-12)
-    )
+    return float(brentq(lambda e: _t_power(e, n, sd, alpha) - power, 1e-12 * sd, upper, xtol=1e-12))
 
 
 def required_n_paired_mean(

@@ -42,7 +42,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
+from scipy import special
 
 from releasegate.stats.paired_score import corrected_tango_statistic
 from releasegate.stats.unpaired import corrected_score_statistic
@@ -73,6 +73,8 @@ def binomial_support(n: int, p: float) -> tuple[IntArray, FloatArray]:
     if p <= 0.0 or p >= 1.0 or n == 0:
         k = np.array([0 if p <= 0.0 else n], dtype=np.int64)
         return k, np.ones(1)
+    from scipy import stats  # lazy: scipy.stats takes ~1.5 s to import
+
     lo = int(max(0, stats.binom.ppf(_TAIL, n, p) - 1))
     hi = int(min(n, stats.binom.isf(_TAIL, n, p) + 1))
     k = np.arange(lo, hi + 1, dtype=np.int64)
@@ -96,6 +98,8 @@ def trinomial_support(n: int, p_b: float, p_c: float) -> tuple[IntArray, IntArra
     if psi <= 0.0:
         zero = np.zeros(1, dtype=np.int64)
         return zero, zero, np.ones(1)
+    from scipy import stats  # lazy: scipy.stats takes ~1.5 s to import
+
     ms, pm = binomial_support(n, min(psi, 1.0))
     share = p_b / psi
     bs_all: list[IntArray] = []
@@ -286,7 +290,7 @@ def score_rule_probability(
     if n < 2 or sd <= 0.0:
         raise ValueError(f"need n >= 2 and sd > 0, got n={n}, sd={sd}")
     se = sd / math.sqrt(n)
-    t_c = float(stats.t.ppf(1.0 - alpha, n - 1))
+    t_c = float(special.stdtrit(n - 1, 1.0 - alpha))
     if mode == "significant_drop":
         cut = max(abs(threshold), t_c * se)
         return float(special.ndtr((drop - cut) / se))

@@ -21,11 +21,12 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import special
 
 from releasegate.records.core import Interval
 from releasegate.stats.intervals import normal_quantile, wilson_nonempty
 from releasegate.stats.paired import Alternative, TestResult
+from releasegate.stats.roots import brentq
 
 __all__ = [
     "corrected_score_interval",
@@ -347,11 +348,11 @@ def corrected_score_interval(
     elif stat(estimate) - z > 0.0:
         low = estimate
     else:
-        low = float(optimize.brentq(lambda d: stat(d) - z, lo_end, estimate, xtol=1e-13))
+        low = float(brentq(lambda d: stat(d) - z, lo_end, estimate, xtol=1e-13))
     if stat(hi_end) + z >= 0.0:
         high = 1.0
     elif stat(estimate) + z < 0.0:
         high = estimate
     else:
-        high = float(optimize.brentq(lambda d: stat(d) + z, estimate, hi_end, xtol=1e-13))
+        high = float(brentq(lambda d: stat(d) + z, estimate, hi_end, xtol=1e-13))
     return Interval(low=low, high=high, level=level, method=f"score-fm-cc{correction:g}")
