@@ -21,7 +21,8 @@ from releasegate.store.snapshot import baseline_from_result
 
 
 @pytest.fixture
-def compared(tmp_path: Path) -> PipelineResult:
+def runs(tmp_path: Path) -> tuple[PipelineResult, PipelineResult]:
+    """The baseline run and a worse run compared with it."""
     rows = example_rows(30)
     bench = write_jsonl(tmp_path / "b.jsonl", rows)
     good = replay_rows(rows, wrong=[3])
@@ -37,11 +38,36 @@ def compared(tmp_path: Path) -> PipelineResult:
     write_baseline(baseline, baseline_from_result(first))
     bad = replay_rows(rows, wrong=range(0, 30, 3))
     bad[6]["output"] = "<script>document.title='pwned'</script>"
-    return EvaluationPipeline(config).run(
+    second = EvaluationPipeline(config).run(
         model_path=str(write_jsonl(tmp_path / "m.jsonl", bad)),
         benchmark_path=str(bench),
         baseline_path=str(baseline),
     )
+    return first, second
+
+
+@pytest.fixture
+def compared(runs: tuple[PipelineResult, PipelineResult]) -> PipelineResult:
+    return runs[1]
+
+
+def test_baseline_categories_are_the_baseline_runs_own_figures(
+    runs: tuple[PipelineResult, PipelineResult],
+) -> None:
+    first, second = runs
+    assert second.regression is not None
+    drawn = second.regression.baseline_categories
+    per_category = {n: m for n, m in first.metric_details.items() if n.startswith("accuracy[")}
+    assert per_category and set(per_category) <= set(drawn)
+    for name, metric in per_category.items():
+        assert drawn[name].value == pytest.approx(metric.value)
+        assert drawn[name].n == metric.n
+        assert drawn[name].ci is not None and metric.ci is not None
+        assert (drawn[name].ci.low, drawn[name].ci.high) == pytest.approx(
+            (metric.ci.low, metric.ci.high)
+        )
+    page = render_html(second)
+    assert "recomputed from its examples, with its 95% interval" in page
 
 
 def test_every_example_is_reachable_by_category_and_outcome(compared: PipelineResult) -> None:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.config.regression import RegressionSettings
+from releasegate.records.core import MetricValue
 
 Verdict = Literal["regressed", "improved", "no significant change", "inconclusive"]
 Mode = Literal["significant_drop", "non_inferiority"]
@@ -118,6 +119,9 @@ class RegressionReport(_Record):
     """Up to 50 flipped examples with inputs and both outputs, to-wrong first."""
     judge_compared: bool = False
     judge_note: str | None = None
+    baseline_categories: dict[str, MetricValue] = Field(default_factory=dict)
+    """The baseline's per-category rates with their intervals (``accuracy[create]``...),
+    recomputed from its examples; empty for a flat baseline."""
     warnings: list[str] = Field(default_factory=list)
     incomparable: str | None = None
     """Why nothing was compared (set only when ``regression.on_incomparable`` lets the

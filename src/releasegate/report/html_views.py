@@ -60,15 +60,14 @@ def html_views(result: PipelineResult, *, primary: str | None) -> dict[str, obje
     }
 
 
-def _baseline_metrics(result: PipelineResult) -> tuple[dict[str, float], str]:
-    """Baseline values of the metrics the regression check compared (per category too)."""
+def _baseline_metrics(result: PipelineResult) -> tuple[dict[str, MetricValue], str]:
+    """The baseline's per-category rates (with intervals) where the baseline keeps examples."""
     if result.regression is None:
         return {}, ""
-    values = {name: c.baseline for name, c in result.regression.metrics.items()}
-    note = (
-        "baseline values are drawn for the metrics the regression check compares "
-        "(add accuracy[category] entries to regression.metrics for more)"
-    )
+    values = dict(result.regression.baseline_categories)
+    if values:
+        return values, "grey: the baseline run, recomputed from its examples, with its 95% interval"
+    note = "the baseline is a flat one (no examples): only the candidate is drawn per category"
     return values, note
 
 
@@ -81,12 +80,9 @@ def _point(mv: MetricValue, colour: str | None = None) -> Point:
 
 
 def category_compare(
-    result: PipelineResult, baseline: dict[str, float], metric: str
+    result: PipelineResult, baseline: dict[str, MetricValue], metric: str
 ) -> Markup | None:
-    """Per-category ``metric``: candidate (with its 95% interval) and baseline values.
-
-    The baseline value (grey) is drawn where the regression check compared it.
-    """
+    """Per-category ``metric``: candidate and baseline (grey), each with its 95% interval."""
     prefix = f"{metric}["
     names = sorted(n for n in result.metric_details if n.startswith(prefix))
     if not names:
@@ -95,9 +91,10 @@ def category_compare(
     for name in names:
         current = result.metric_details[name]
         before = baseline.get(name)
-        points = [Point(before, colour=BASELINE_COLOUR)] if before is not None else []
+        points = [_point(before, BASELINE_COLOUR)] if before is not None else []
         points.append(_point(current))
-        note = f"{current.value:.3f}" + (f" (was {before:.3f})" if before is not None else "")
+        was = f" (was {before.value:.3f})" if before is not None else ""
+        note = f"{current.value:.3f}{was}"
         rows.append(
             Row(label=f"{name[len(prefix) : -1]} (n={current.n})", points=points, note=note)
         )

@@ -21,6 +21,7 @@ from releasegate.records.core import (
 from releasegate.records.judge import JudgeOutcome
 from releasegate.records.regression import MetricComparison, RegressionReport
 from releasegate.regression.baseline_compare import IncomparableBaseline, compare_with_baseline
+from releasegate.regression.by_category import baseline_category_rates
 from releasegate.stages.base import Evidence, RunInputs
 from releasegate.store.attempts import previous_attempts
 
@@ -105,7 +106,7 @@ def compare_run(
         IncomparableBaseline: nothing to compare and the policy is ``error``.
     """
     try:
-        return compare_with_baseline(
+        report = compare_with_baseline(
             examples,
             metrics,
             baseline,
@@ -122,6 +123,10 @@ def compare_run(
         return RegressionReport(
             baseline_path=source, paired=False, incomparable=str(exc), settings=settings
         )
+    if isinstance(baseline, Baseline):
+        rates = baseline_category_rates(baseline, catalog)
+        report = report.model_copy(update={"baseline_categories": rates})
+    return report
 
 
 def attempt_of(inputs: RunInputs) -> int:
