@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,50 @@ def test_a_run_is_logged_and_read_back_through_mlflow(
         "releasegate/report.md",
         "releasegate/report-comment.md",
     } <= files
+
+
+_WITHOUT_MLFLOW = """
+import sys
+
+class _NoMlflow:  # as if the mlflow extra were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlflow" or name.startswith("mlflow."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+
+sys.meta_path.insert(0, _NoMlflow())
+from releasegate.cli import main
+sys.argv = ["releasegate", *sys.argv[1:]]
+main()
+"""
+
+
+def test_mlflow_on_without_the_extra_stops_before_any_model_runs(
+    tmp_path: Path, bench_file: Path, bad_replay: Path
+) -> None:
+    config = tmp_path / "c.yaml"
+    out = tmp_path / "reports"
+    config.write_text(SEED_CONFIG + f"output: {{dir: '{out}', mlflow: {{enabled: true}}}}\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _WITHOUT_MLFLOW,
+            "run",
+            "--model",
+            str(bad_replay),
+            "--benchmark",
+            str(bench_file),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'releasegate[mlflow]'" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+    assert "generate:" not in done.stderr + done.stdout  # nothing ran
+    assert not any(out.glob("*/report.json"))

@@ -19,6 +19,7 @@ environment already says otherwise.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -174,6 +175,20 @@ def _batches(
     points = [entities.Metric(k, v, 0, 0) for k, v in metrics.items()]
     for start in range(0, len(points), 1000):
         client.log_batch(run_id, metrics=points[start : start + 1000])
+
+
+def require_mlflow() -> None:
+    """Check, without importing it, that MLflow is installed (before any model runs).
+
+    Raises:
+        MissingDependencyError: the ``mlflow`` extra is not installed.
+    """
+    try:
+        found = importlib.util.find_spec("mlflow") is not None
+    except (ImportError, ValueError):  # a broken or blocked installation
+        found = False
+    if not found:
+        raise MissingDependencyError("output.mlflow", extra="mlflow")
 
 
 def _mlflow() -> tuple[Any, Any]:

@@ -62,6 +62,7 @@ def preflight(output: OutputSettings) -> None:
 
     Raises:
         OutputError: naming the path and the setting it comes from.
+        MissingDependencyError: ``output.mlflow`` is on without the ``mlflow`` extra.
     """
     _check_dir(Path(output.dir), "output.dir (--output-dir)")
     if output.baseline_path is not None:
@@ -74,6 +75,10 @@ def preflight(output: OutputSettings) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         _check_file(Path(summary), "GITHUB_STEP_SUMMARY")
+    if output.mlflow.enabled:
+        from releasegate.export_mlflow import require_mlflow
+
+        require_mlflow()
 
 
 def run_secrets(config: PipelineConfig, *, model_ref: str | None = None) -> set[str]:
