@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,6 +27,22 @@ quality_gates:
     gate_type: blocking
     description: Canonical-JSON accuracy
 """
+
+
+def run_cli(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m releasegate ARGS`` in a real subprocess (wide console, 120 s limit)."""
+    return subprocess.run(
+        [sys.executable, "-m", "releasegate", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        check=False,
+    )
+
 
 ACTIONS = ["create_task", "update_task", "complete_task", "delete_task", "list_tasks"]
 

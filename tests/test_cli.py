@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from helpers import replay_rows, write_jsonl
-
-
-def _run(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "releasegate", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        check=False,
-    )
+from helpers import replay_rows, run_cli, write_jsonl
 
 
 def _run_cmd(
     model: Path, bench: Path, config: Path, tmp: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return _run(
+    return run_cli(
         "run",
         "--model",
         model,
@@ -154,7 +138,7 @@ def test_unknown_model_form_exits_2(tmp_path: Path, bench_file: Path, seed_confi
 def test_validate_checks_config_and_benchmark_without_a_model(
     tmp_path: Path, bench_file: Path, seed_config: Path
 ) -> None:
-    done = _run("validate", seed_config, "--benchmark", bench_file, cwd=tmp_path)
+    done = run_cli("validate", seed_config, "--benchmark", bench_file, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "valid (2 gates)" in done.stdout and "40 examples" in done.stdout
 
@@ -165,12 +149,12 @@ def test_report_rerenders_from_a_saved_run(
     _run_cmd(good_replay, bench_file, seed_config, tmp_path)
     (run_dir,) = (tmp_path / "reports").glob("2*")
     (run_dir / "report.md").unlink()
-    done = _run("report", run_dir, cwd=tmp_path)
+    done = run_cli("report", run_dir, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (run_dir / "report.md").is_file()
     broken = tmp_path / "broken.json"
     broken.write_text('{"decision": "DEPLOY"}')
-    done = _run("report", broken, cwd=tmp_path)
+    done = run_cli("report", broken, cwd=tmp_path)
     assert done.returncode == 2 and "not a releasegate report" in done.stderr
 
 
@@ -178,7 +162,7 @@ def test_github_step_summary_is_written(
     tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
 ) -> None:
     summary = tmp_path / "summary.md"
-    done = _run(
+    done = run_cli(
         "run",
         "--model",
         good_replay,
@@ -197,14 +181,14 @@ def test_github_step_summary_is_written(
 
 def test_help_works_for_every_command(tmp_path: Path) -> None:
     for command in ([], ["run"], ["validate"], ["report"]):
-        done = _run(*command, "--help", cwd=tmp_path)
+        done = run_cli(*command, "--help", cwd=tmp_path)
         assert done.returncode == 0, (command, done.stderr)
 
 
 def test_endpoint_url_without_a_model_name_is_a_clear_error(
     tmp_path: Path, bench_file: Path, seed_config: Path
 ) -> None:
-    done = _run(
+    done = run_cli(
         "run",
         "--model",
         "http://127.0.0.1:9/v1",

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl
-
-
-def _cli(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "releasegate", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        check=False,
-    )
+from helpers import SEED_CONFIG, example_rows, replay_rows, run_cli, write_jsonl
 
 
 def _run(
@@ -37,7 +21,7 @@ def _run(
         cfg.write_text(config, encoding="utf-8")
         args += ["--config", cfg]
     args += ["--output-dir", tmp / "reports", *extra]
-    return _cli(*args, cwd=tmp)
+    return run_cli(*args, cwd=tmp)
 
 
 def _only_report(tmp: Path) -> dict[str, object]:
@@ -131,6 +115,21 @@ def test_opting_in_to_no_blocking_gates_deploys_with_a_loud_warning(
     run_dir = next((tmp_path / "reports").glob("*/"))
     for name in ("report.md", "report.html", "junit.xml"):
         assert "DEPLOY WITHOUT EVIDENCE" in (run_dir / name).read_text(encoding="utf-8"), name
+
+
+def test_regression_checks_alone_do_not_deploy(tmp_path: Path, bench: Path, good: Path) -> None:
+    """No quality gate, only "no significant drop": absence of a detected drop is not evidence."""
+    baseline = tmp_path / "baseline.json"
+    first = _run(tmp_path, good, bench, None, "--save-baseline", baseline)
+    assert first.returncode == 0, first.stderr
+    done = _run(tmp_path, good, bench, "quality_gates: []\n", "--baseline", baseline)
+    assert done.returncode == 2
+    assert "only regression checks were evaluated as blocking" in _stderr_line(done) + done.stdout
+    # A non-inferiority check (the interval must clear the margin) is evidence.
+    strict = "quality_gates: []\nregression: {mode: non_inferiority, threshold: -0.05}\n"
+    done = _run(tmp_path, good, bench, strict, "--baseline", baseline)
+    assert done.returncode in (0, 1), done.stderr
+    assert "only regression checks" not in done.stdout + done.stderr
 
 
 # --- thresholds -------------------------------------------------------------------------
@@ -299,7 +298,7 @@ def test_missing_outputs_are_a_warning_in_every_report(tmp_path: Path, bench: Pa
     summary = tmp_path / "summary.md"
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(config, encoding="utf-8")
-    done = _cli(
+    done = run_cli(
         "run",
         "--model",
         half,
@@ -363,7 +362,7 @@ def test_validate_knows_a_gate_needs_expected_actions(tmp_path: Path) -> None:
         "comparison: '>='}\n",
         encoding="utf-8",
     )
-    done = _cli("validate", cfg, "--benchmark", bench, cwd=tmp_path)
+    done = run_cli("validate", cfg, "--benchmark", bench, cwd=tmp_path)
     assert done.returncode == 2
     assert "gate 'act'" in done.stderr
     assert "expected_action" in done.stderr
@@ -380,10 +379,10 @@ def test_compare_honours_a_warning_regression_gate(tmp_path: Path, bench: Path) 
     first = sorted((tmp_path / "reports").glob("*/"))[0]
     assert _run(tmp_path, bad, bench, loose).returncode == 0
     second = next(p for p in (tmp_path / "reports").glob("*/") if p != first)
-    blocking = _cli("compare", first, second, cwd=tmp_path)
+    blocking = run_cli("compare", first, second, cwd=tmp_path)
     assert blocking.returncode == 1, blocking.stdout
     cfg = tmp_path / "warn.yaml"
     cfg.write_text(SEED_CONFIG + "regression: {gate_type: warning}\n", encoding="utf-8")
-    warned = _cli("compare", first, second, "--config", cfg, cwd=tmp_path)
+    warned = run_cli("compare", first, second, "--config", cfg, cwd=tmp_path)
     assert warned.returncode == 0, warned.stdout
     assert "warning gates, not blocking" in warned.stdout

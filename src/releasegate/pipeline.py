@@ -329,9 +329,10 @@ def decide(
 ) -> tuple[Decision, list[str], list[str]]:
     """The verdict, its reasons, and the warnings it carries.
 
-    ERROR when anything needed is missing, or when no blocking gate was evaluated
-    (unless ``allow_no_blocking``); BLOCK when an evaluated blocking gate failed;
-    otherwise DEPLOY.
+    ERROR when anything needed is missing, or when no evaluated blocking gate shows
+    the model is good enough (none evaluated, or only no-significant-drop regression
+    checks; unless ``allow_no_blocking``); BLOCK when an evaluated blocking gate
+    failed; otherwise DEPLOY.
     """
     warnings = [
         g.explanation
@@ -346,12 +347,8 @@ def decide(
     if failed:
         reasons = [f"gate {g.name!r} failed: {g.explanation}" for g in failed]
         return Decision.BLOCK, reasons, warnings
-    if not blocking:
-        why = (
-            "no blocking gate was evaluated"
-            + (f" ({len(gates)} gate(s), none blocking and evaluated)" if gates else "")
-            + ": nothing checked this model"
-        )
+    if not any(g.shows_quality for g in blocking):
+        why = _no_evidence(gates, blocking)
         if not allow_no_blocking:
             return (
                 Decision.ERROR,
@@ -364,6 +361,21 @@ def decide(
         warnings.insert(0, f"DEPLOY WITHOUT EVIDENCE: {why} (gates.allow_no_blocking_gates: true)")
         return Decision.DEPLOY, ["no blocking gate was evaluated (accepted by config)"], warnings
     return Decision.DEPLOY, [f"all {len(blocking)} blocking gate(s) passed"], warnings
+
+
+def _no_evidence(gates: Sequence[GateResult], blocking: Sequence[GateResult]) -> str:
+    """Why the evaluated gates do not show that the model is good enough."""
+    if blocking:
+        return (
+            f"only regression checks were evaluated as blocking ({len(blocking)}), and "
+            "finding no significant drop is not evidence of quality: nothing checked how "
+            "good this model is"
+        )
+    return (
+        "no blocking gate was evaluated"
+        + (f" ({len(gates)} gate(s), none blocking and evaluated)" if gates else "")
+        + ": nothing checked this model"
+    )
 
 
 def undeclared_or_out_of_range(result: StageResult, catalog: MetricCatalog) -> list[str]:

@@ -16,8 +16,9 @@ class GatePolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     allow_no_blocking_gates: bool = False
-    """A run in which no blocking gate was evaluated (none configured, or all of them
-    skipped) is an ERROR (exit 2) by default: a gate that checked nothing must not
+    """A run in which no blocking gate was evaluated (none configured, all of them
+    skipped, or only ``significant_drop`` regression checks, which show no detected
+    drop rather than quality) is an ERROR (exit 2) by default: a gate that checked nothing must not
     DEPLOY. ``true`` accepts that deliberately; the DEPLOY then carries a loud warning
     in every report."""
     drift: Literal["warn", "block"] = "warn"

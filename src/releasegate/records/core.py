@@ -128,6 +128,11 @@ class GateResult(_Record):
     evaluated: bool = True
     """False when the gate could not be evaluated (an optional stage was skipped or
     failed); then ``passed`` is False and the gate decides nothing."""
+    shows_quality: bool = True
+    """Passing it is evidence that the model is good enough. False for a regression
+    check in ``significant_drop`` mode: finding no significant drop is only the
+    absence of a detected drop (a small or noisy benchmark finds none), so such gates
+    alone never make a DEPLOY."""
     explanation: str
     description: str = ""
     worst_examples: list[str] = Field(default_factory=list)

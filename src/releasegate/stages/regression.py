@@ -217,5 +217,6 @@ def _regression_gate(c: MetricComparison, gate_type: GateType) -> GateResult:
         gate_type=gate_type,
         bound=Bound.CI_LOW if c.mode == "non_inferiority" else Bound.POINT,
         passed=not c.regressed,
+        shows_quality=c.mode == "non_inferiority",
         explanation=explanation,
     )
