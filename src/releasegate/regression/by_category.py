@@ -2,7 +2,7 @@
 
 A paired baseline keeps every example's outcomes and category, so each per-category
 binary metric of the baseline run can be recomputed exactly as the run computed it
-(a proportion of the applicable examples, with the same Wilson interval).
+(the same function: a proportion of the applicable examples, a Wilson interval).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import defaultdict
 from releasegate.metrics import Kind, MetricCatalog, MetricKey
 from releasegate.records.baseline import Baseline, BaselineExample
 from releasegate.records.core import MetricValue
-from releasegate.stats.intervals import wilson
+from releasegate.scoring.aggregate import rate_metric
 
 
 def baseline_category_rates(baseline: Baseline, catalog: MetricCatalog) -> dict[str, MetricValue]:
@@ -25,17 +25,8 @@ def baseline_category_rates(baseline: Baseline, catalog: MetricCatalog) -> dict[
         if spec.kind is not Kind.BINARY or not spec.per_category or spec.outcome_key is None:
             continue
         for category, examples in sorted(by_category.items()):
-            outcomes = [e.outcomes.get(spec.outcome_key) for e in examples]
-            applicable = [o for o in outcomes if o is not None]
-            if not applicable:
-                continue
             name = str(MetricKey(spec.name, category))
-            passed = sum(applicable)
-            values[name] = MetricValue(
-                name=name,
-                value=passed / len(applicable),
-                ci=wilson(passed, n=len(applicable)),
-                n=len(applicable),
-                unit="rate",
-            )
+            value = rate_metric(name, examples, spec.outcome_key)
+            if value is not None:
+                values[name] = value
     return values

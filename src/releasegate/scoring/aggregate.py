@@ -10,7 +10,8 @@ A metric that applies to no example is absent, never 0.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -19,6 +20,20 @@ from releasegate.scoring.toolcalls import ERROR_TYPES
 from releasegate.stats.intervals import wilson
 
 BOOTSTRAP_RESAMPLES = 2000
+
+
+class Outcomes(Protocol):
+    """A scored example: a run's ``ExampleResult`` or a baseline's ``BaselineExample``."""
+
+    @property
+    def outcomes(self) -> Mapping[str, bool | None]:
+        """Outcome key -> passed (None: the outcome does not apply to the example)."""
+        ...
+
+    @property
+    def output(self) -> str | None:
+        """The model's output; None when it produced none."""
+        ...
 
 
 def aggregate(
@@ -98,7 +113,7 @@ def error_type_notes(examples: Sequence[ExampleResult]) -> list[str]:
     return [f"call errors over {scored} example(s) scored as calls: {parts}"]
 
 
-def rate_metric(name: str, examples: Sequence[ExampleResult], key: str) -> MetricValue | None:
+def rate_metric(name: str, examples: Sequence[Outcomes], key: str) -> MetricValue | None:
     """Proportion of applicable examples passing ``key``, with a Wilson interval."""
     applicable = [e for e in examples if e.outcomes.get(key) is not None]
     if not applicable:
