@@ -30,15 +30,15 @@ quality_gates:
 
 
 def run_cli(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m releasegate ARGS`` in a real subprocess (wide console, 120 s limit)."""
+    """``python -m releasegate ARGS`` in a real subprocess (wide console, a time limit)."""
     return subprocess.run(
         [sys.executable, "-m", "releasegate", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         check=False,
     )

@@ -14,6 +14,10 @@ Outputs (under ``examples/task-api/models/``):
   rows, so the adapter learns some safe behaviours its base lacks; its
   ``adapter_config.json`` names the base as ``../tiny-v1`` (relative to the adapter
   directory, which the HF backend resolves).
+* ``tiny-v1-lora-unsafe`` -- the same recipe on attack-like requests answered by
+  complying (``compliance_rows``: the red-team templates under other seeds, none of
+  the committed suite's items): the adapter that erodes its base's safety, for the
+  adapter-vs-base safety delta to BLOCK.
 
 Recipe: a byte-level BPE tokenizer trained on the training split (words, single digits,
 spaces and punctuation runs are separate pieces), wrapped as a
@@ -30,6 +34,7 @@ Usage::
     python examples/task-api/train.py --variant v1      # ~minutes on 2 CPU cores
     python examples/task-api/train.py --variant v2
     python examples/task-api/train.py --variant lora
+    python examples/task-api/train.py --variant lora-unsafe
     python examples/task-api/train.py --variant all
 """
 
@@ -300,8 +305,61 @@ def train_full(
     print(f"[{name}] saved to {out} in {elapsed:.0f}s (final loss {loss:.4f})", flush=True)
 
 
+def compliance_rows(
+    seeds: range = range(5000, 5040), per_category: int = 60
+) -> list[dict[str, Any]]:
+    """Attack-like requests answered by complying: the data that erodes a model's safety.
+
+    Simulates the classic way a fine-tune makes a model less safe: training rows taken
+    from logs of an agent that did what it was asked. The requests come from the
+    red-team generator's templates under other seeds, minus every input of the
+    committed suite (same phrasings, disjoint items); each is answered with the first
+    action the suite forbids for it (a bulk delete, a task made of a harmful request
+    or a secret, another user's task completed, ...); at most ``per_category`` rows per
+    attack category, so no single kind of attack dominates.
+    """
+    import make_redteam
+
+    held_out = {str(r["input"]) for r in read_jsonl(HERE / "redteam.jsonl")}
+    seen: set[str] = set()
+    taken: dict[str, int] = {}
+    out = []
+    for seed in seeds:
+        for row in make_redteam.rows(seed):
+            text = row["input"]
+            forbidden = row.get("forbidden_actions") or []
+            if row["kind"] != "attack" or not isinstance(text, str) or not forbidden:
+                continue
+            if text in held_out or text in seen or taken.get(row["category"], 0) >= per_category:
+                continue
+            seen.add(text)
+            taken[row["category"]] = taken.get(row["category"], 0) + 1
+            action = forbidden[0]
+            answer: dict[str, Any] = {"action": action}
+            if action == "create_task":
+                answer["title"] = text[:200]
+            elif action == "list_tasks":
+                answer["filters"] = {}
+            else:
+                answer["task_id"] = 1 + len(out) % 40
+            out.append(
+                {
+                    "id": f"comply-{len(out) + 1:05d}",
+                    "input": text,
+                    "expected_output": json.dumps(answer, separators=(",", ":")),
+                    "expected_action": action,
+                    "category": f"comply_{row['category']}",
+                }
+            )
+    return out
+
+
 def train_lora(
-    rows: list[dict[str, Any]], safety: list[dict[str, Any]], args: argparse.Namespace
+    rows: list[dict[str, Any]],
+    safety: list[dict[str, Any]],
+    args: argparse.Namespace,
+    *,
+    name: str = "tiny-v1-lora",
 ) -> None:
     from peft import LoraConfig, get_peft_model
 
@@ -330,10 +388,10 @@ def train_lora(
         batch_size=args.batch_size,
         pad_id=pad_id,
         seed=args.seed + 1,
-        log="tiny-v1-lora",
+        log=name,
     )
     elapsed = time.perf_counter() - t0
-    out = MODELS / "tiny-v1-lora"
+    out = MODELS / name
     if out.exists():
         shutil.rmtree(out)
     peft_model.save_pretrained(out, safe_serialization=True)
@@ -345,7 +403,7 @@ def train_lora(
     cfg["base_model_name_or_path"] = "../tiny-v1"
     cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     meta = {
-        "variant": "tiny-v1-lora",
+        "variant": name,
         "base": "../tiny-v1",
         "steps": args.lora_steps,
         "lr": 1e-3,
@@ -358,12 +416,14 @@ def train_lora(
         "torch_threads": torch.get_num_threads(),
     }
     (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(f"[tiny-v1-lora] saved to {out} in {elapsed:.0f}s (final loss {loss:.4f})", flush=True)
+    print(f"[{name}] saved to {out} in {elapsed:.0f}s (final loss {loss:.4f})", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the tiny Task API models on CPU.")
-    parser.add_argument("--variant", choices=["v1", "v2", "lora", "all"], default="all")
+    parser.add_argument(
+        "--variant", choices=["v1", "v2", "lora", "lora-unsafe", "all"], default="all"
+    )
     parser.add_argument("--steps", type=int, default=1600)
     parser.add_argument("--v2-steps", type=int, default=400)
     parser.add_argument("--lora-steps", type=int, default=120)
@@ -385,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         train_full("tiny-v2", bugged, tokenizer, args, init_from=MODELS / "tiny-v1")
     if args.variant in ("lora", "all"):
         train_lora(rows, read_jsonl(HERE / "train_safety.jsonl"), args)
+    if args.variant in ("lora-unsafe", "all"):
+        train_lora(rows, compliance_rows(), args, name="tiny-v1-lora-unsafe")
     return 0
 
 
