@@ -75,6 +75,27 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 )
 
 
+class JudgeHealthConfig(BaseModel):
+    """When the judge counts: calibration, perturbation stability, and what to do otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    min_kappa: float = Field(default=0.4, ge=-1.0, le=1.0)
+    """Lowest quadratic-weighted Cohen's kappa (any criterion) of the stored calibration."""
+    max_perturbation_flip_rate: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Highest share of per-criterion verdicts that may change under the perturbation check."""
+    require_calibration: bool = False
+    """Treat the judge as unhealthy when no calibration is stored for its config hash."""
+    on_unhealthy: Literal["warn", "block"] = "warn"
+    """``warn``: gates on judge metrics become warnings with a loud note; ``block``: BLOCK."""
+    perturbation_items: int = Field(default=10, ge=0, le=1000)
+    """Most items re-judged with the criteria reordered and the fences relabelled (0: off)."""
+    perturbation_rate: float = Field(default=0.1, gt=0.0, le=1.0)
+    """Share of the judged sample to re-judge (at least 3 items, at most ``perturbation_items``)."""
+    same_family_warning: bool = True
+    """Warn in every report when the judge and the candidate come from the same model family."""
+
+
 class JudgeConfig(BaseModel):
     """The ``judge:`` section. With no ``provider`` the judge stage is skipped."""
 
@@ -136,6 +157,14 @@ class JudgeConfig(BaseModel):
     """SQLite judge cache; None = the pipeline's default location (or no cache)."""
     max_output_chars: int = Field(default=4000, ge=100)
     """Untrusted text (output, input, reference) longer than this is truncated in the prompt."""
+    health: JudgeHealthConfig = Field(default_factory=JudgeHealthConfig)
+    """Judge health policy: calibration, perturbation check, same-family warning."""
+    calibration_store: str | None = None
+    """JSON file of ``judge-check`` results keyed by the judge config hash; None =
+    ``<output.dir>/judge_calibration.json`` (beside the judge cache)."""
+    rejudge_baseline: bool = True
+    """When the baseline's judge config hash differs, re-judge its judged items (its stored
+    outputs) with this judge, within the budget, so the paired judge comparison runs."""
 
     _check_api_key_env = field_validator("api_key_env")(check_env_name)
 
