@@ -101,7 +101,9 @@ def test_judge_check_command(
     assert json.loads(out_json.read_text())["n_items"] == 25
     store = tmp_path / "reports" / "judge_calibration.json"
     assert f"in {Path('reports') / 'judge_calibration.json'}" in result.output
-    assert list(json.loads(store.read_text())["entries"]) == [load_judge_config(config).config_hash()]
+    assert list(json.loads(store.read_text())["entries"]) == [
+        load_judge_config(config).config_hash()
+    ]
     strict = runner.invoke(
         app, ["--config", str(config), "--calibration", str(CALIBRATION), "--min-kappa", "0.99"]
     )

@@ -57,7 +57,9 @@ def test_a_stable_judge_does_not_flip(server: FakeLLMServer, tmp_path: Path) -> 
     # 10 judged + 3 perturbed calls; the perturbed prompt is relabelled and reordered.
     assert len(server.requests) == 13
     perturbed = [
-        r for r in server.requests if "<<<BEGIN_RESPONSE_" in str(r.body["messages"][-1])  # type: ignore[index]
+        r
+        for r in server.requests
+        if "<<<BEGIN_RESPONSE_" in str(r.body["messages"][-1])  # type: ignore[index]
     ]
     assert len(perturbed) == 3
     user = str(perturbed[0].body["messages"][-1]["content"])  # type: ignore[index]
