@@ -15,6 +15,7 @@ from releasegate.judge.calibration import load_calibration, run_judge_check
 from releasegate.judge.calibration_store import entry_from_report, record
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.records.run import PipelineResult
+from releasegate.report.html import render_html
 from releasegate.report.json_report import render_json
 from releasegate.report.markdown import render_markdown
 from releasegate.store.baseline import write_baseline
@@ -89,7 +90,12 @@ def test_an_order_sensitive_judge_is_downgraded(
     assert "perturbation flip rate 0.67" in str(gate["downgrade_reason"])
     assert any(w.startswith("JUDGE NOT TRUSTED") for w in result.warnings)
     assert result.decision.value == "DEPLOY"  # the other blocking gates pass; the note is loud
-    assert "JUDGE NOT TRUSTED" in render_markdown(result)
+    md = render_markdown(result)
+    assert "JUDGE NOT TRUSTED" in md and "Judge health: **UNHEALTHY**" in md
+    assert "| warning (downgraded from blocking) |" in md
+    html = render_html(result)
+    assert "Judge health: <b>unhealthy</b>" in html and "JUDGE NOT TRUSTED" in html
+    assert "warning (downgraded from blocking)" in html
 
 
 def test_block_policy_blocks_with_the_reason(judge_server: FakeLLMServer, tmp_path: Path) -> None:
