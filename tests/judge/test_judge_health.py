@@ -15,14 +15,17 @@ from releasegate.judge.calibration import confusion_matrix, load_calibration, ru
 from releasegate.judge.calibration_store import entry_from_report, load_store, lookup, record
 from releasegate.judge.family import family_of, same_family_warning
 from releasegate.judge.health import HEALTH_GATE, apply_health, assess_health
+from releasegate.judge.jury import run_judge
 from releasegate.judge.perturbation import perturbation_size
 from releasegate.judge.stage import FLIP_METRIC, run_judge_stage
 from releasegate.records.core import GateResult
 from releasegate.records.judge import JudgeHealth, PerturbationResult
 from releasegate.testing.fake_llm_server import (
     FakeLLMServer,
+    Verdict,
     fenced_sections,
     order_sensitive_verdict,
+    reference_verdict,
 )
 
 CALIBRATION = Path(__file__).parents[2] / "examples" / "task-api" / "judge_calibration.jsonl"
@@ -272,3 +275,93 @@ def test_policy_downgrades_or_blocks_only_judge_gates() -> None:
     assert "BLOCKs" in notes[0]
     none, notes = apply_health([gates[0]], _health("unhealthy", "block"), names)
     assert none == [gates[0]] and "no gate reads a judge metric" in notes[0]
+
+
+def _fmt_always_5(system: str, user: str) -> Verdict:
+    verdict = reference_verdict(system, user)
+    assert isinstance(verdict, dict) and isinstance(verdict["scores"], dict)
+    return {**verdict, "scores": {**verdict["scores"], "format_quality": 5}}
+
+
+def _all_4(system: str, user: str) -> Verdict:
+    verdict = reference_verdict(system, user)
+    assert isinstance(verdict, dict) and isinstance(verdict["scores"], dict)
+    return {**verdict, "scores": dict.fromkeys(verdict["scores"], 4)}
+
+
+def test_jury_median_and_disagreement_by_hand(tmp_path: Path) -> None:
+    examples = make_examples(10)
+    outputs = right_outputs(examples)
+    wrong = {e.id for e in examples[:4]}
+    outputs.update(dict.fromkeys(wrong, '{"action": "nothing"}'))
+    with FakeLLMServer() as a, FakeLLMServer(verdict=_fmt_always_5) as b:
+        with FakeLLMServer(verdict=_all_4) as c:
+            jurors = [
+                {"provider": "openai", "model": "juror-b", "base_url": b.openai_base_url},
+                {"provider": "openai", "model": "juror-c", "base_url": c.openai_base_url},
+            ]
+            single = judge_config(a, budget_usd=0.9)
+            config = judge_config(a, budget_usd=0.9, jury=jurors)
+            out = run_judge(
+                examples=examples, outputs=outputs, config=config, seed=0, cache_path=None
+            )
+            assert len(a.requests) == len(b.requests) == len(c.requests) == 10
+    assert out.status == "success" and out.config_hash == config.config_hash()
+    assert config.config_hash() != single.config_hash()
+    by_id = {it.id: it.scores for it in out.items}
+    # Right outputs: A 5/5/5, B 5/5/5, C 4/4/4 -> median 5. Wrong: A 2/2/2, B 2/2/5, C 4/4/4
+    # -> accuracy and helpfulness median 2, format_quality median(2, 5, 4) = 4.
+    for ex in examples:
+        want = (
+            {"accuracy": 2, "helpfulness": 2, "format_quality": 4}
+            if ex.id in wrong
+            else (dict.fromkeys(("accuracy", "helpfulness", "format_quality"), 5))
+        )
+        assert by_id[ex.id] == want
+    # C disagrees on every item, so every criterion disagrees everywhere.
+    assert out.jury is not None and out.jury.compared == 10
+    assert out.jury.disagreement == dict.fromkeys(
+        ("accuracy", "helpfulness", "format_quality"), 1.0
+    )
+    assert out.metrics["judge_jury_disagreement_rate"].value == 1.0
+    assert out.spent_usd == pytest.approx(sum(out.jury.spent_usd)) and out.spent_usd <= 0.9
+    assert all(s <= 0.3 + 1e-12 for s in out.jury.spent_usd)  # an equal share each
+
+
+def test_jury_of_two_takes_the_lower_middle(tmp_path: Path) -> None:
+    examples = make_examples(10)
+    outputs = right_outputs(examples)
+    wrong = {e.id for e in examples[:4]}
+    outputs.update(dict.fromkeys(wrong, '{"action": "nothing"}'))
+    with FakeLLMServer() as a, FakeLLMServer(verdict=_fmt_always_5) as b:
+        juror = {"provider": "openai", "model": "juror-b", "base_url": b.openai_base_url}
+        config = judge_config(a, jury=[juror])
+        out = run_judge(examples=examples, outputs=outputs, config=config, seed=0, cache_path=None)
+    fmt = {it.id: (it.scores or {})["format_quality"] for it in out.items}
+    assert all(fmt[i] == (2 if i in wrong else 5) for i in fmt)  # median_low(2, 5) = 2
+    assert out.jury is not None
+    # Only format_quality on the 4 wrong outputs differs: 0.4, 0, 0 -> mean 0.4 / 3.
+    assert out.jury.disagreement == {"accuracy": 0.0, "helpfulness": 0.0, "format_quality": 0.4}
+    assert out.metrics["judge_jury_disagreement_rate"].value == pytest.approx(0.4 / 3)
+
+
+def test_a_juror_without_its_key_skips_the_jury(
+    server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RG_TEST_JUROR_KEY", raising=False)
+    juror = {
+        "provider": "openai",
+        "model": "juror-b",
+        "base_url": server.openai_base_url,
+        "api_key_env": "RG_TEST_JUROR_KEY",
+    }
+    examples = make_examples(10)
+    out = run_judge(
+        examples=examples,
+        outputs=right_outputs(examples),
+        config=judge_config(server, jury=[juror]),
+        seed=0,
+        cache_path=None,
+    )
+    assert out.status == "skipped" and "(juror juror-b)" in (out.skip_reason or "")
+    assert len(server.requests) == 0

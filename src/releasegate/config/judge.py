@@ -96,6 +96,29 @@ class JudgeHealthConfig(BaseModel):
     """Warn in every report when the judge and the candidate come from the same model family."""
 
 
+class Juror(BaseModel):
+    """One more judge on the jury: its own provider and model, the rubric and prompt shared."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
+    )
+
+    provider: str
+    """Registered provider (``openai``, ``anthropic``, ``hf``)."""
+    model: str
+    """The juror's model name as its provider knows it."""
+    base_url: str | None = None
+    """OpenAI-compatible server URL; None = the vendor's API."""
+    api_key_env: str | None = None
+    """Environment variable holding this juror's key (None: the provider's default)."""
+    input_price_per_mtok: float | None = Field(default=None, ge=0.0)
+    """USD per million input tokens; None = the dated default table."""
+    output_price_per_mtok: float | None = Field(default=None, ge=0.0)
+    """USD per million output tokens; None = the dated default table."""
+
+    _check_api_key_env = field_validator("api_key_env")(check_env_name)
+
+
 class JudgeConfig(BaseModel):
     """The ``judge:`` section. With no ``provider`` the judge stage is skipped."""
 
@@ -162,6 +185,9 @@ class JudgeConfig(BaseModel):
     calibration_store: str | None = None
     """JSON file of ``judge-check`` results keyed by the judge config hash; None =
     ``<output.dir>/judge_calibration.json`` (beside the judge cache)."""
+    jury: tuple[Juror, ...] = Field(default=(), max_length=2)
+    """One or two more judges: with the configured judge, a jury of 2–3. Scores are the
+    per-criterion median (the lower middle one for 2); the budget is split evenly."""
     rejudge_baseline: bool = True
     """When the baseline's judge config hash differs, re-judge its judged items (its stored
     outputs) with this judge, within the budget, so the paired judge comparison runs."""
@@ -189,6 +215,27 @@ class JudgeConfig(BaseModel):
         if not self.model:
             raise ValueError(f"judge.model is required for provider '{self.provider}'")
         return self
+
+    def jurors(self) -> list[JudgeConfig]:
+        """The judge itself, then each juror as a full judge config with its budget share."""
+        if not self.jury:
+            return [self]
+        share = self.budget_usd / (1 + len(self.jury))
+        first = self.model_copy(update={"jury": (), "budget_usd": share})
+        others = [
+            first.model_copy(
+                update={
+                    "provider": j.provider,
+                    "model": j.model,
+                    "base_url": j.base_url,
+                    "api_key_env": j.api_key_env,
+                    "input_price_per_mtok": j.input_price_per_mtok,
+                    "output_price_per_mtok": j.output_price_per_mtok,
+                }
+            )
+            for j in self.jury
+        ]
+        return [first, *others]
 
     def prices(self) -> tuple[float, float] | None:
         """(input, output) USD per million tokens, or None when the judge is treated as free."""
@@ -223,5 +270,10 @@ class JudgeConfig(BaseModel):
             },
         )
         relevant["prompt_version"] = PROMPT_VERSION
+        if self.jury:  # absent without a jury, so a single judge's hash is unchanged
+            relevant["jury"] = [
+                j.model_dump(mode="json", include={"provider", "model", "base_url"})
+                for j in self.jury
+            ]
         blob = json.dumps(relevant, sort_keys=True).encode("utf-8")
         return "sha256:" + hashlib.sha256(blob).hexdigest()[:16]

@@ -20,7 +20,7 @@ from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
 from releasegate.errors import InputError
 from releasegate.input_files import jsonl_lines, loads_json, read_text_capped
-from releasegate.judge.stage import run_judge_stage
+from releasegate.judge.jury import run_judge
 
 SCALE = (1, 2, 3, 4, 5)
 
@@ -199,7 +199,7 @@ def run_judge_check(
         for it in calibration
     ]
     outputs: dict[str, str | None] = {it.id: it.output for it in calibration}
-    outcome = run_judge_stage(
+    outcome = run_judge(
         examples=examples, outputs=outputs, config=cfg, seed=seed, cache_path=cache_path
     )
     by_id = {it.id: it for it in outcome.items}

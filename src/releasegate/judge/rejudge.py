@@ -16,7 +16,7 @@ from pathlib import Path
 
 from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
-from releasegate.judge.stage import run_judge_stage
+from releasegate.judge.jury import run_judge
 from releasegate.records.baseline import Baseline, FlatBaseline, JudgeScores
 from releasegate.records.judge import JudgeOutcome
 
@@ -82,7 +82,7 @@ def rejudge_baseline(
             "budget_usd": left,
         }
     )
-    again = run_judge_stage(
+    again = run_judge(
         examples=chosen, outputs=outputs, config=cfg, seed=seed, cache_path=cache_path
     )
     scores = {it.id: dict(it.scores) for it in again.items if it.scores}

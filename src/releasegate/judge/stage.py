@@ -44,9 +44,11 @@ def skip_reason(config: JudgeConfig) -> str | None:
         return "judge disabled in config (judge.enabled: false)"
     if config.provider is None:
         return "no judge configured (judge.provider is not set)"
-    env = default_api_key_env(config)
-    if env is not None and not os.environ.get(env):
-        return f"judge API key missing: environment variable {env} is not set"
+    for judge in config.jurors():
+        env = default_api_key_env(judge)
+        if env is not None and not os.environ.get(env):
+            who = f" (juror {judge.model})" if config.jury else ""
+            return f"judge API key missing{who}: environment variable {env} is not set"
     return None
 
 

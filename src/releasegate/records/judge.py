@@ -86,6 +86,22 @@ class JudgeHealth(BaseModel):
     """The warning when judge and candidate share a model family."""
 
 
+class JuryResult(BaseModel):
+    """How a jury's verdicts were combined and how much the jurors disagreed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jurors: list[str]
+    """``provider:model`` of each juror, the configured judge first."""
+    aggregation: str
+    spent_usd: list[float]
+    """Each juror's spend (each had an equal share of the budget)."""
+    compared: int
+    """Items every juror scored (the disagreement's denominator)."""
+    disagreement: dict[str, float] = Field(default_factory=dict)
+    """Criterion -> share of those items where the jurors' scores differ."""
+
+
 class JudgeOutcome(BaseModel):
     """Everything the judge stage produced, for the pipeline and the reports."""
 
@@ -126,3 +142,5 @@ class JudgeOutcome(BaseModel):
     """The baseline's judged items re-judged with this judge (id -> criterion -> score),
     when the baseline was judged under another judge config hash."""
     baseline_rejudge_note: str | None = None
+    jury: JuryResult | None = None
+    """The jury, when ``judge.jury`` is set (scores are its per-criterion medians)."""

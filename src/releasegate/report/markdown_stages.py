@@ -120,6 +120,13 @@ def judge_section(judge: JudgeOutcome | None) -> str:
         f"{judge.injection_flagged} output(s) flagged as trying to instruct the judge.",
     ]
     lines += judge_health_lines(judge)
+    if judge.jury is not None:
+        split = ", ".join(f"{k} {v:.0%}" for k, v in judge.jury.disagreement.items())
+        lines.append(
+            f"- jury of {len(judge.jury.jurors)} ({md_inline(', '.join(judge.jury.jurors))}): "
+            f"{judge.jury.aggregation}; the jurors disagree on {split or 'n/a'} of "
+            f"{judge.jury.compared} items"
+        )
     lines += [f"- {md_inline(n, limit=400)}" for n in [*judge.notes, *judge.errors]]
     lines += ["", "| Item | Scores | Flags | Rationale |", "|---|---|---|---|"]
     for item in judge.items[:MAX_JUDGE_ROWS]:
@@ -147,8 +154,7 @@ def judge_health_lines(judge: JudgeOutcome) -> list[str]:
         else f"{cal.min_kappa_quadratic:.2f}"
     )
     calibration = (
-        f"calibrated {md_inline(cal.created_at)} (n={cal.n_judged}, lowest quadratic kappa "
-        f"{kappa})"
+        f"calibrated {md_inline(cal.created_at)} (n={cal.n_judged}, lowest quadratic kappa {kappa})"
         if cal is not None
         else f"no stored calibration for judge config {md_code_span(judge.config_hash)}"
     )

@@ -9,8 +9,9 @@ from releasegate.errors import StageError
 from releasegate.judge.calibration_store import STORE_FILE
 from releasegate.judge.family import same_family_warning
 from releasegate.judge.health import assess_health
+from releasegate.judge.jury import DISAGREEMENT_METRIC, run_judge
 from releasegate.judge.rejudge import needs_rejudge, rejudge_baseline
-from releasegate.judge.stage import FLIP_METRIC, run_judge_stage, skip_reason
+from releasegate.judge.stage import FLIP_METRIC, skip_reason
 from releasegate.metrics import (
     COUNT,
     RATE,
@@ -99,6 +100,13 @@ def judge_metrics(criteria: tuple[str, ...]) -> tuple[MetricSpec, ...]:
             RATE,
             Direction.LOWER,
         ),
+        _run_spec(
+            DISAGREEMENT_METRIC,
+            "Share of items (mean over the criteria) on which the jurors' scores differ "
+            "(only with judge.jury).",
+            RATE,
+            Direction.LOWER,
+        ),
     )
 
 
@@ -130,7 +138,7 @@ class JudgeStage:
         config = inputs.config
         settings = config.judge
         cache = Path(settings.cache_path) if settings.cache_path else default_judge_cache(config)
-        outcome = run_judge_stage(
+        outcome = run_judge(
             examples=inputs.benchmark.examples,
             outputs={e.id: e.output for e in evidence.examples},
             config=settings,
@@ -177,13 +185,18 @@ def _checked(
     info = inputs.backend.info()
     family = None
     if settings.health.same_family_warning:
-        family = same_family_warning(
-            provider=settings.provider,
-            model=settings.model,
-            base_url=settings.base_url,
-            candidate_ref=info.ref,
-            candidate_hints=[*info.details.values(), inputs.config.model.model_name or ""],
-        )
+        hints = [*info.details.values(), inputs.config.model.model_name or ""]
+        warnings = [
+            same_family_warning(
+                provider=judge.provider,
+                model=judge.model,
+                base_url=judge.base_url,
+                candidate_ref=info.ref,
+                candidate_hints=hints,
+            )
+            for judge in settings.jurors()
+        ]
+        family = next((w for w in warnings if w is not None), None)
     health = assess_health(
         outcome, settings, store=calibration_store_path(inputs.config), same_family=family
     )
