@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from judge_support import judge_config, make_examples, right_outputs
 
-from releasegate.config.judge import Criterion, JudgeHealthConfig
+from releasegate.config.judge import Criterion, JudgeConfig, JudgeHealthConfig
 from releasegate.enums import Bound, GateType
 from releasegate.errors import InputError
 from releasegate.judge.calibration import confusion_matrix, load_calibration, run_judge_check
@@ -294,18 +294,19 @@ def test_jury_median_and_disagreement_by_hand(tmp_path: Path) -> None:
     outputs = right_outputs(examples)
     wrong = {e.id for e in examples[:4]}
     outputs.update(dict.fromkeys(wrong, '{"action": "nothing"}'))
-    with FakeLLMServer() as a, FakeLLMServer(verdict=_fmt_always_5) as b:
-        with FakeLLMServer(verdict=_all_4) as c:
-            jurors = [
-                {"provider": "openai", "model": "juror-b", "base_url": b.openai_base_url},
-                {"provider": "openai", "model": "juror-c", "base_url": c.openai_base_url},
-            ]
-            single = judge_config(a, budget_usd=0.9)
-            config = judge_config(a, budget_usd=0.9, jury=jurors)
-            out = run_judge(
-                examples=examples, outputs=outputs, config=config, seed=0, cache_path=None
-            )
-            assert len(a.requests) == len(b.requests) == len(c.requests) == 10
+    with (
+        FakeLLMServer() as a,
+        FakeLLMServer(verdict=_fmt_always_5) as b,
+        FakeLLMServer(verdict=_all_4) as c,
+    ):
+        jurors = [
+            {"provider": "openai", "model": "juror-b", "base_url": b.openai_base_url},
+            {"provider": "openai", "model": "juror-c", "base_url": c.openai_base_url},
+        ]
+        single = judge_config(a, budget_usd=0.9)
+        config = judge_config(a, budget_usd=0.9, jury=jurors)
+        out = run_judge(examples=examples, outputs=outputs, config=config, seed=0, cache_path=None)
+        assert len(a.requests) == len(b.requests) == len(c.requests) == 10
     assert out.status == "success" and out.config_hash == config.config_hash()
     assert config.config_hash() != single.config_hash()
     by_id = {it.id: it.scores for it in out.items}
@@ -365,3 +366,14 @@ def test_a_juror_without_its_key_skips_the_jury(
     )
     assert out.status == "skipped" and "(juror juror-b)" in (out.skip_reason or "")
     assert len(server.requests) == 0
+
+
+def test_a_single_judge_keeps_its_config_hash() -> None:
+    # The health, store, re-judge and (empty) jury settings are not score settings:
+    # baselines and caches from before them still compare and hit.
+    plain = JudgeConfig(provider="openai", model="gpt-4o-mini")
+    assert plain.config_hash() == "sha256:35e56b509be46b85"
+    tuned = plain.model_copy(
+        update={"health": JudgeHealthConfig(on_unhealthy="block"), "rejudge_baseline": False}
+    )
+    assert tuned.config_hash() == plain.config_hash()
