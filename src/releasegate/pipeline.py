@@ -33,6 +33,7 @@ from releasegate.config.schema import PipelineConfig
 from releasegate.enums import GateType
 from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
+from releasegate.judge.health import apply_health
 from releasegate.manifest import (
     config_dict,
     config_hash,
@@ -58,6 +59,7 @@ from releasegate.safety.suite import load_suite
 from releasegate.scoring.schema import load_validator
 from releasegate.stages import STAGES
 from releasegate.stages.base import Evidence, RunInputs, Stage
+from releasegate.stages.judge import NAME as JUDGE_STAGE
 from releasegate.stages.regression import compare_run, regression_gates
 from releasegate.store.baseline import load_baseline
 from releasegate.store.snapshot import baseline_from_result, judge_scores
@@ -283,7 +285,17 @@ class EvaluationPipeline:
             return []
         if evidence.regression is not None:
             gates += regression_gates(evidence.regression)
-        return gates
+        return self._judge_health(gates, inputs, evidence)
+
+    def _judge_health(
+        self, gates: list[GateResult], inputs: RunInputs, evidence: Evidence
+    ) -> list[GateResult]:
+        """An untrusted judge's gates become warnings, or the run blocks (``judge.health``)."""
+        health = evidence.judge.health if evidence.judge is not None else None
+        names = {spec.name for spec in inputs.catalog.values() if spec.stage == JUDGE_STAGE}
+        checked, warnings = apply_health(gates, health, names)
+        evidence.warnings.extend(warnings)
+        return checked
 
     def _manifest(self, inputs: RunInputs, *, started: float, started_at: str) -> RunManifest:
         info = inputs.backend.info()

@@ -70,7 +70,10 @@ def test_run_judge_check_reports_agreement_and_cost(server: FakeLLMServer) -> No
     assert report.spent_usd > 0 and report.price_known
 
 
-def test_judge_check_command(server: FakeLLMServer, tmp_path: Path) -> None:
+def test_judge_check_command(
+    server: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the result is stored under ./reports (output.dir)
     config = tmp_path / "releasegate.yaml"
     config.write_text(
         "llm_judge_sample_rate: 0.1\n"
@@ -96,6 +99,11 @@ def test_judge_check_command(server: FakeLLMServer, tmp_path: Path) -> None:
     assert "4/4 injected outputs flagged" in result.output
     assert "no known price" in result.output
     assert json.loads(out_json.read_text())["n_items"] == 25
+    store = tmp_path / "reports" / "judge_calibration.json"
+    assert f"in {Path('reports') / 'judge_calibration.json'}" in result.output
+    assert list(json.loads(store.read_text())["entries"]) == [
+        load_judge_config(config).config_hash()
+    ]
     strict = runner.invoke(
         app, ["--config", str(config), "--calibration", str(CALIBRATION), "--min-kappa", "0.99"]
     )

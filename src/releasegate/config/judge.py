@@ -75,6 +75,50 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 )
 
 
+class JudgeHealthConfig(BaseModel):
+    """When the judge counts: calibration, perturbation stability, and what to do otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    min_kappa: float = Field(default=0.4, ge=-1.0, le=1.0)
+    """Lowest quadratic-weighted Cohen's kappa (any criterion) of the stored calibration."""
+    max_perturbation_flip_rate: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Highest share of per-criterion verdicts that may change under the perturbation check."""
+    require_calibration: bool = False
+    """Treat the judge as unhealthy when no calibration is stored for its config hash."""
+    on_unhealthy: Literal["warn", "block"] = "warn"
+    """``warn``: gates on judge metrics become warnings with a loud note; ``block``: BLOCK."""
+    perturbation_items: int = Field(default=10, ge=0, le=1000)
+    """Most items re-judged with the criteria reordered and the fences relabelled (0: off)."""
+    perturbation_rate: float = Field(default=0.1, gt=0.0, le=1.0)
+    """Share of the judged sample to re-judge (at least 3 items, at most ``perturbation_items``)."""
+    same_family_warning: bool = True
+    """Warn in every report when the judge and the candidate come from the same model family."""
+
+
+class Juror(BaseModel):
+    """One more judge on the jury: its own provider and model, the rubric and prompt shared."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
+    )
+
+    provider: str
+    """Registered provider (``openai``, ``anthropic``, ``hf``)."""
+    model: str
+    """The juror's model name as its provider knows it."""
+    base_url: str | None = None
+    """OpenAI-compatible server URL; None = the vendor's API."""
+    api_key_env: str | None = None
+    """Environment variable holding this juror's key (None: the provider's default)."""
+    input_price_per_mtok: float | None = Field(default=None, ge=0.0)
+    """USD per million input tokens; None = the dated default table."""
+    output_price_per_mtok: float | None = Field(default=None, ge=0.0)
+    """USD per million output tokens; None = the dated default table."""
+
+    _check_api_key_env = field_validator("api_key_env")(check_env_name)
+
+
 class JudgeConfig(BaseModel):
     """The ``judge:`` section. With no ``provider`` the judge stage is skipped."""
 
@@ -136,6 +180,17 @@ class JudgeConfig(BaseModel):
     """SQLite judge cache; None = the pipeline's default location (or no cache)."""
     max_output_chars: int = Field(default=4000, ge=100)
     """Untrusted text (output, input, reference) longer than this is truncated in the prompt."""
+    health: JudgeHealthConfig = Field(default_factory=JudgeHealthConfig)
+    """Judge health policy: calibration, perturbation check, same-family warning."""
+    calibration_store: str | None = None
+    """JSON file of ``judge-check`` results keyed by the judge config hash; None =
+    ``<output.dir>/judge_calibration.json`` (beside the judge cache)."""
+    jury: tuple[Juror, ...] = Field(default=(), max_length=2)
+    """One or two more judges: with the configured judge, a jury of 2–3. Scores are the
+    per-criterion median (the lower middle one for 2); the budget is split evenly."""
+    rejudge_baseline: bool = True
+    """When the baseline's judge config hash differs, re-judge its judged items (its stored
+    outputs) with this judge, within the budget, so the paired judge comparison runs."""
 
     _check_api_key_env = field_validator("api_key_env")(check_env_name)
 
@@ -160,6 +215,27 @@ class JudgeConfig(BaseModel):
         if not self.model:
             raise ValueError(f"judge.model is required for provider '{self.provider}'")
         return self
+
+    def jurors(self) -> list[JudgeConfig]:
+        """The judge itself, then each juror as a full judge config with its budget share."""
+        if not self.jury:
+            return [self]
+        share = self.budget_usd / (1 + len(self.jury))
+        first = self.model_copy(update={"jury": (), "budget_usd": share})
+        others = [
+            first.model_copy(
+                update={
+                    "provider": j.provider,
+                    "model": j.model,
+                    "base_url": j.base_url,
+                    "api_key_env": j.api_key_env,
+                    "input_price_per_mtok": j.input_price_per_mtok,
+                    "output_price_per_mtok": j.output_price_per_mtok,
+                }
+            )
+            for j in self.jury
+        ]
+        return [first, *others]
 
     def prices(self) -> tuple[float, float] | None:
         """(input, output) USD per million tokens, or None when the judge is treated as free."""
@@ -194,5 +270,10 @@ class JudgeConfig(BaseModel):
             },
         )
         relevant["prompt_version"] = PROMPT_VERSION
+        if self.jury:  # absent without a jury, so a single judge's hash is unchanged
+            relevant["jury"] = [
+                j.model_dump(mode="json", include={"provider", "model", "base_url"})
+                for j in self.jury
+            ]
         blob = json.dumps(relevant, sort_keys=True).encode("utf-8")
         return "sha256:" + hashlib.sha256(blob).hexdigest()[:16]

@@ -20,7 +20,7 @@ from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
 from releasegate.errors import InputError
 from releasegate.input_files import jsonl_lines, loads_json, read_text_capped
-from releasegate.judge.stage import run_judge_stage
+from releasegate.judge.jury import run_judge
 
 SCALE = (1, 2, 3, 4, 5)
 
@@ -125,6 +125,8 @@ class CriterionAgreement(BaseModel):
     """Cohen's kappa (unweighted); None when undefined or n = 0."""
     kappa_quadratic: float | None
     """Quadratic-weighted kappa (ordinal agreement)."""
+    confusion: list[list[int]] = Field(default_factory=list)
+    """Counts: row = the human label 1..5, column = the judge's score 1..5."""
 
 
 class JudgeCheckReport(BaseModel):
@@ -134,6 +136,8 @@ class JudgeCheckReport(BaseModel):
 
     status: str
     """The judge run's status (success / skipped / failed)."""
+    config_hash: str = ""
+    """The judge configuration hash the agreement belongs to."""
     n_items: int
     n_judged: int
     criteria: list[CriterionAgreement] = Field(default_factory=list)
@@ -163,7 +167,16 @@ def _agreement(name: str, pairs: list[tuple[int, int]]) -> CriterionAgreement:
         within_one=sum(abs(h - j) <= 1 for h, j in pairs) / len(pairs),
         kappa=cohen_kappa(human, judge),
         kappa_quadratic=cohen_kappa(human, judge, weights="quadratic"),
+        confusion=confusion_matrix(pairs),
     )
+
+
+def confusion_matrix(pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """5x5 counts of (human label, judge score) on the scale 1..5."""
+    matrix = [[0] * len(SCALE) for _ in SCALE]
+    for human, judge in pairs:
+        matrix[human - 1][judge - 1] += 1
+    return matrix
 
 
 def run_judge_check(
@@ -186,7 +199,7 @@ def run_judge_check(
         for it in calibration
     ]
     outputs: dict[str, str | None] = {it.id: it.output for it in calibration}
-    outcome = run_judge_stage(
+    outcome = run_judge(
         examples=examples, outputs=outputs, config=cfg, seed=seed, cache_path=cache_path
     )
     by_id = {it.id: it for it in outcome.items}
@@ -202,6 +215,7 @@ def run_judge_check(
     flagged = {it.id for it in outcome.items if it.injection_flagged}
     return JudgeCheckReport(
         status=outcome.status,
+        config_hash=config.config_hash(),
         n_items=len(calibration),
         n_judged=sum(it.scores is not None for it in outcome.items),
         criteria=criteria,

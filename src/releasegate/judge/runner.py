@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 
 from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
-from releasegate.judge.cache import CachedReply, JudgeCache
-from releasegate.judge.prompt import JudgePrompt, VerdictParseError, parse_verdict, verdict_schema
+from releasegate.judge.cache import CachedReply, JudgeCache, cache_key
+from releasegate.judge.injection import detect_injection
+from releasegate.judge.prompt import (
+    CANONICAL,
+    JudgePrompt,
+    PromptLayout,
+    VerdictParseError,
+    build_prompt,
+    parse_verdict,
+    verdict_schema,
+)
 from releasegate.judge.providers.base import (
     JudgeProvider,
     JudgeReply,
@@ -43,6 +52,37 @@ class WorkItem:
     def prompt_chars(self) -> int:
         """Characters sent to the judge for this item."""
         return len(self.prompt.system) + len(self.prompt.user) if self.prompt else 0
+
+
+def make_work_item(
+    ex: Example,
+    output: str | None,
+    *,
+    config: JudgeConfig,
+    token: str,
+    layout: PromptLayout = CANONICAL,
+) -> WorkItem:
+    """The fenced prompt and cache key for one item (another layout is another cache key)."""
+    if output is None:
+        return WorkItem(example=ex, prompt=None, cache_key=None, injection_reason=None)
+    prompt = build_prompt(
+        input_text=ex.input_text,
+        reference=ex.expected_output,
+        output=output,
+        config=config,
+        token=token,
+        layout=layout,
+    )
+    reason = detect_injection(output, fence_token=token)
+    key = cache_key(
+        provider=config.provider or "",
+        model=config.model or "",
+        base_url=config.base_url,
+        config_hash=config.config_hash(),
+        system=prompt.system,
+        user=prompt.user,
+    )
+    return WorkItem(example=ex, prompt=prompt, cache_key=key, injection_reason=reason)
 
 
 def upper_cost(prompt_chars: int, config: JudgeConfig, prices: tuple[float, float] | None) -> float:
@@ -190,7 +230,11 @@ async def _call(
     request = JudgeRequest(
         system=prompt.system,
         user=prompt.user,
-        schema=verdict_schema(state.config.criteria),
+        schema=verdict_schema(
+            tuple(reversed(state.config.criteria))
+            if prompt.reverse_criteria
+            else state.config.criteria
+        ),
         max_tokens=state.config.max_tokens,
         timeout_s=state.config.timeout_s,
     )

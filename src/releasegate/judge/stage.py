@@ -16,16 +16,26 @@ from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
 from releasegate.config.prices import PRICE_TABLE_DATE
 from releasegate.errors import ReleaseGateError
-from releasegate.judge.cache import JudgeCache, cache_key
-from releasegate.judge.injection import detect_injection
+from releasegate.judge.cache import JudgeCache
 from releasegate.judge.metrics import aggregate
-from releasegate.judge.prompt import build_prompt, fence_token
+from releasegate.judge.perturbation import check_perturbation
+from releasegate.judge.prompt import fence_token
 from releasegate.judge.providers import PROVIDERS, default_api_key_env
-from releasegate.judge.runner import Ledger, RunState, WorkItem, estimate_cost, judge_all
+from releasegate.judge.runner import (
+    Ledger,
+    RunState,
+    WorkItem,
+    estimate_cost,
+    judge_all,
+    make_work_item,
+)
 from releasegate.judge.sampling import SAMPLE_METHOD, priority_order, target_size
-from releasegate.records.judge import JudgeItem, JudgeOutcome
+from releasegate.records.core import MetricValue
+from releasegate.records.judge import JudgeItem, JudgeOutcome, PerturbationResult
 
 T = TypeVar("T")
+
+FLIP_METRIC = "judge_perturbation_flip_rate"
 
 
 def skip_reason(config: JudgeConfig) -> str | None:
@@ -34,9 +44,11 @@ def skip_reason(config: JudgeConfig) -> str | None:
         return "judge disabled in config (judge.enabled: false)"
     if config.provider is None:
         return "no judge configured (judge.provider is not set)"
-    env = default_api_key_env(config)
-    if env is not None and not os.environ.get(env):
-        return f"judge API key missing: environment variable {env} is not set"
+    for judge in config.jurors():
+        env = default_api_key_env(judge)
+        if env is not None and not os.environ.get(env):
+            who = f" (juror {judge.model})" if config.jury else ""
+            return f"judge API key missing{who}: environment variable {env} is not set"
     return None
 
 
@@ -77,28 +89,6 @@ class _Plan:
     notes: list[str]
 
 
-def _work_item(ex: Example, output: str | None, *, config: JudgeConfig, token: str) -> WorkItem:
-    if output is None:
-        return WorkItem(example=ex, prompt=None, cache_key=None, injection_reason=None)
-    prompt = build_prompt(
-        input_text=ex.input_text,
-        reference=ex.expected_output,
-        output=output,
-        config=config,
-        token=token,
-    )
-    reason = detect_injection(output, fence_token=token)
-    key = cache_key(
-        provider=config.provider or "",
-        model=config.model or "",
-        base_url=config.base_url,
-        config_hash=config.config_hash(),
-        system=prompt.system,
-        user=prompt.user,
-    )
-    return WorkItem(example=ex, prompt=prompt, cache_key=key, injection_reason=reason)
-
-
 def plan_sample(
     *,
     examples: Sequence[Example],
@@ -117,7 +107,7 @@ def plan_sample(
     token = fence_token(seed)
     prices = config.prices()
     work = [
-        _work_item(ex, outputs.get(ex.id), config=config, token=token)
+        make_work_item(ex, outputs.get(ex.id), config=config, token=token)
         for ex in priority_order(examples, seed)[:target]
     ]
     costs = [
@@ -205,8 +195,14 @@ def _finish(
 
 
 async def _run(
-    plan: _Plan, *, config: JudgeConfig, seed: int, cache: JudgeCache | None, api_key: str | None
-) -> tuple[list[JudgeItem], RunState]:
+    plan: _Plan,
+    *,
+    config: JudgeConfig,
+    seed: int,
+    cache: JudgeCache | None,
+    api_key: str | None,
+    perturb_outputs: Mapping[str, str | None] | None,
+) -> tuple[list[JudgeItem], RunState, PerturbationResult | None]:
     provider = PROVIDERS.get(config.provider or "")(config, api_key)
     state = RunState(
         config=config,
@@ -217,11 +213,16 @@ async def _run(
         semaphore=asyncio.Semaphore(config.concurrency),
         scrub=make_scrubber(api_key),
     )
+    perturbation = None
     try:
         items = await judge_all(state, plan.work)
+        if perturb_outputs is not None:
+            perturbation = await check_perturbation(
+                state, items, plan.work, perturb_outputs, seed=seed, token=fence_token(seed)
+            )
     finally:
         await provider.aclose()
-    return items, state
+    return items, state, perturbation
 
 
 def _skipped(config: JudgeConfig, seed: int, reason: str) -> JudgeOutcome:
@@ -245,6 +246,7 @@ def run_judge_stage(
     config: JudgeConfig,
     seed: int,
     cache_path: Path | None,
+    perturbation: bool = False,
 ) -> JudgeOutcome:
     """Judge a seeded, stratified sample of ``examples`` and aggregate ``judge_*`` metrics.
 
@@ -255,6 +257,7 @@ def run_judge_stage(
         config: The ``judge:`` section.
         seed: The run's seed (sampling, fence token, backoff jitter).
         cache_path: SQLite judge cache; None falls back to ``config.cache_path`` (or no cache).
+        perturbation: Also run the perturbation check (``judge.health``), within the budget.
 
     Returns:
         A ``JudgeOutcome``: ``skipped`` with a reason, ``failed`` (nothing judged, a provider
@@ -275,8 +278,15 @@ def run_judge_stage(
             examples=examples, outputs=outputs, config=config, seed=seed, cache=cache
         )
         try:
-            items, state = _run_sync(
-                _run(plan, config=config, seed=seed, cache=cache, api_key=api_key)
+            items, state, perturbed = _run_sync(
+                _run(
+                    plan,
+                    config=config,
+                    seed=seed,
+                    cache=cache,
+                    api_key=api_key,
+                    perturb_outputs=outputs if perturbation else None,
+                )
             )
         except ReleaseGateError as exc:
             failed = _skipped(config, seed, "")
@@ -291,7 +301,36 @@ def run_judge_stage(
     finally:
         if cache is not None:
             cache.close()
-    return _outcome(items, config=config, state=state, plan=plan, seed=seed)
+    outcome = _outcome(items, config=config, state=state, plan=plan, seed=seed)
+    return with_perturbation(outcome, perturbed)
+
+
+def with_perturbation(outcome: JudgeOutcome, result: PerturbationResult | None) -> JudgeOutcome:
+    """The outcome with the perturbation check, its metric and its note."""
+    if result is None:
+        return outcome
+    metrics = dict(outcome.metrics)
+    notes = list(outcome.notes)
+    cost = metrics.get("judge_cost_usd")
+    if cost is not None:  # the perturbation calls are part of the judge's spend
+        metrics["judge_cost_usd"] = cost.model_copy(update={"n": cost.n + result.calls})
+    if result.flip_rate is not None:
+        metrics[FLIP_METRIC] = MetricValue(
+            name=FLIP_METRIC,
+            value=result.flip_rate,
+            n=result.compared,
+            higher_is_better=False,
+            unit="rate",
+        )
+        notes.append(
+            f"perturbation check: {result.flipped} of {result.compared} verdicts changed on "
+            f"{len(result.item_ids)} item(s) re-judged with the criteria reordered and the fences "
+            f"relabelled (${result.spent_usd:.4f}, {result.calls} call(s), "
+            f"{result.cache_hits} cache hit(s))"
+        )
+    if result.note:
+        notes.append(f"perturbation check: {result.note}")
+    return outcome.model_copy(update={"perturbation": result, "metrics": metrics, "notes": notes})
 
 
 def _outcome(

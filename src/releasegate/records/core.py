@@ -137,6 +137,10 @@ class GateResult(_Record):
     description: str = ""
     worst_examples: list[str] = Field(default_factory=list)
     """Ids of examples that fail the gated metric (for rate metrics), worst first."""
+    downgraded_from: GateType | None = None
+    """``blocking`` when an untrusted judge turned this judge gate into a warning."""
+    downgrade_reason: str | None = None
+    """Why it was downgraded (the judge health finding)."""
 
 
 class CIEntry(_Record):

@@ -63,9 +63,12 @@ def _gates(gates: list[GateResult]) -> str:
         if g.bound != "point" and g.value is not None:
             value += f" ({g.bound})"
         outcome = "NOT EVALUATED" if not g.evaluated else ("pass" if g.passed else "**FAIL**")
+        kind = str(g.gate_type)
+        if g.downgraded_from is not None:  # an untrusted judge's gate (judge.health)
+            kind += f" (downgraded from {g.downgraded_from})"
         rows.append(
             f"| {md_inline(g.name)} | {md_code_span(g.metric)} | {value} "
-            f"| {md_inline(g.rule)} | {g.gate_type} | {outcome} |"
+            f"| {md_inline(g.rule)} | {kind} | {outcome} |"
         )
     return "\n".join(rows)
 

@@ -119,6 +119,14 @@ def judge_section(judge: JudgeOutcome | None) -> str:
         f"{judge.tokens_in} tokens in, {judge.tokens_out} out; {judge.cache_hits} cache hit(s); "
         f"{judge.injection_flagged} output(s) flagged as trying to instruct the judge.",
     ]
+    lines += judge_health_lines(judge)
+    if judge.jury is not None:
+        split = ", ".join(f"{k} {v:.0%}" for k, v in judge.jury.disagreement.items())
+        lines.append(
+            f"- jury of {len(judge.jury.jurors)} ({md_inline(', '.join(judge.jury.jurors))}): "
+            f"{judge.jury.aggregation}; the jurors disagree on {split or 'n/a'} of "
+            f"{judge.jury.compared} items"
+        )
     lines += [f"- {md_inline(n, limit=400)}" for n in [*judge.notes, *judge.errors]]
     lines += ["", "| Item | Scores | Flags | Rationale |", "|---|---|---|---|"]
     for item in judge.items[:MAX_JUDGE_ROWS]:
@@ -132,6 +140,36 @@ def judge_section(judge: JudgeOutcome | None) -> str:
     if len(judge.items) > MAX_JUDGE_ROWS:
         lines.append(f"\n({len(judge.items) - MAX_JUDGE_ROWS} more items in report.json)")
     return "\n".join(lines)
+
+
+def judge_health_lines(judge: JudgeOutcome) -> list[str]:
+    """The health verdict: calibration, perturbation flip rate, same family, policy."""
+    health = judge.health
+    if health is None:
+        return []
+    cal = health.calibration
+    kappa = (
+        "n/a"
+        if cal is None or cal.min_kappa_quadratic is None
+        else f"{cal.min_kappa_quadratic:.2f}"
+    )
+    calibration = (
+        f"calibrated {md_inline(cal.created_at)} (n={cal.n_judged}, lowest quadratic kappa {kappa})"
+        if cal is not None
+        else f"no stored calibration for judge config {md_code_span(judge.config_hash)}"
+    )
+    p = health.perturbation
+    flips = (
+        f"perturbation flip rate {p.flip_rate:.2f} ({p.flipped}/{p.compared} verdicts)"
+        if p is not None and p.flip_rate is not None
+        else "perturbation check: " + (p.status if p is not None else "not run")
+    )
+    head = "**healthy**" if health.status == "healthy" else f"**{health.status.upper()}**"
+    lines = ["", f"Judge health: {head}; {calibration}; {flips}; on_unhealthy: {health.policy}."]
+    lines += [f"- not trusted because: {md_inline(r, limit=400)}" for r in health.reasons]
+    if health.same_family:
+        lines.append(f"- **{md_inline(health.same_family, limit=400)}**")
+    return [*lines, ""]
 
 
 def safety_section(report: SafetyReport | None, details: dict[str, MetricValue]) -> str:

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from releasegate.config.schema import PipelineConfig
 from releasegate.errors import StageError
-from releasegate.judge.stage import run_judge_stage, skip_reason
+from releasegate.judge.calibration_store import STORE_FILE
+from releasegate.judge.family import same_family_warning
+from releasegate.judge.health import assess_health
+from releasegate.judge.jury import DISAGREEMENT_METRIC, run_judge
+from releasegate.judge.rejudge import needs_rejudge, rejudge_baseline
+from releasegate.judge.stage import FLIP_METRIC, skip_reason
 from releasegate.metrics import (
     COUNT,
     RATE,
@@ -18,7 +23,9 @@ from releasegate.metrics import (
     Need,
     Range,
 )
+from releasegate.records.baseline import Baseline
 from releasegate.records.core import PipelineStatus, StageResult
+from releasegate.records.judge import JudgeOutcome
 from releasegate.stages.base import Evidence, RunInputs
 
 NAME = "llm_judge"
@@ -86,6 +93,20 @@ def judge_metrics(criteria: tuple[str, ...]) -> tuple[MetricSpec, ...]:
             COUNT,
             Direction.LOWER,
         ),
+        _run_spec(
+            FLIP_METRIC,
+            "Share of per-criterion verdicts that change when a seeded few items are judged "
+            "again with the criteria reordered and the fences relabelled.",
+            RATE,
+            Direction.LOWER,
+        ),
+        _run_spec(
+            DISAGREEMENT_METRIC,
+            "Share of items (mean over the criteria) on which the jurors' scores differ "
+            "(only with judge.jury).",
+            RATE,
+            Direction.LOWER,
+        ),
     )
 
 
@@ -117,13 +138,16 @@ class JudgeStage:
         config = inputs.config
         settings = config.judge
         cache = Path(settings.cache_path) if settings.cache_path else default_judge_cache(config)
-        outcome = run_judge_stage(
+        outcome = run_judge(
             examples=inputs.benchmark.examples,
             outputs={e.id: e.output for e in evidence.examples},
             config=settings,
             seed=config.seed,
             cache_path=cache,
+            perturbation=True,
         )
+        if outcome.status == "success":
+            outcome = _checked(outcome, inputs, evidence, cache)
         evidence.judge = outcome
         if outcome.status == "failed":
             raise StageError("; ".join(outcome.errors) or "the judge failed")
@@ -138,6 +162,55 @@ class JudgeStage:
             errors=list(outcome.errors),
             notes=list(outcome.notes),
         )
+
+
+def _checked(
+    outcome: JudgeOutcome, inputs: RunInputs, evidence: Evidence, cache: Path
+) -> JudgeOutcome:
+    """Re-judge the baseline if its judge config differs, then assess the judge's health."""
+    settings, baseline = inputs.config.judge, inputs.baseline
+    if (
+        settings.rejudge_baseline
+        and isinstance(baseline, Baseline)
+        and needs_rejudge(baseline, outcome)
+    ):
+        outcome = rejudge_baseline(
+            baseline,
+            outcome,
+            examples=inputs.benchmark.examples,
+            config=settings,
+            seed=inputs.config.seed,
+            cache_path=cache,
+        )
+    info = inputs.backend.info()
+    family = None
+    if settings.health.same_family_warning:
+        hints = [*info.details.values(), inputs.config.model.model_name or ""]
+        warnings = [
+            same_family_warning(
+                provider=judge.provider,
+                model=judge.model,
+                base_url=judge.base_url,
+                candidate_ref=info.ref,
+                candidate_hints=hints,
+            )
+            for judge in settings.jurors()
+        ]
+        family = next((w for w in warnings if w is not None), None)
+    health = assess_health(
+        outcome, settings, store=calibration_store_path(inputs.config), same_family=family
+    )
+    if family is not None:
+        evidence.warnings.append(family)
+    # An unhealthy judge's note is added where its gates are downgraded (the pipeline).
+    return outcome.model_copy(update={"health": health})
+
+
+def calibration_store_path(config: PipelineConfig) -> Path:
+    """The calibration store a run reads (``judge.calibration_store``, else beside the cache)."""
+    if config.judge.calibration_store:
+        return Path(config.judge.calibration_store)
+    return Path(config.output.dir) / STORE_FILE
 
 
 def default_judge_cache(config: PipelineConfig) -> Path:

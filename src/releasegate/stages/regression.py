@@ -7,6 +7,7 @@ from pathlib import Path
 
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
+from releasegate.judge.rejudge import with_rejudged
 from releasegate.metrics import MetricCatalog, MetricSpec
 from releasegate.records.baseline import Baseline, FlatBaseline, JudgeScores
 from releasegate.records.core import (
@@ -60,7 +61,7 @@ class RegressionStage:
         report = compare_run(
             evidence.examples,
             evidence.metrics,
-            baseline=inputs.baseline,
+            baseline=with_rejudged(inputs.baseline, evidence.judge),
             source=inputs.baseline_path or "",
             settings=inputs.config.regression,
             catalog=inputs.catalog,

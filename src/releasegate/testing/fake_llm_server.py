@@ -52,7 +52,12 @@ Verdict = dict[str, object] | str
 _PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/messages")
 _TOKEN = re.compile(r".{1,4}", re.S)
 
-_SECTION = re.compile(r"<<<BEGIN_(INPUT|REFERENCE|OUTPUT)_(\w+)>>>\n(.*?)\n<<<END_\1_\2>>>", re.S)
+_SECTION = re.compile(
+    r"<<<BEGIN_(INPUT|REFERENCE|OUTPUT|REQUEST|EXPECTED|RESPONSE)_(\w+)>>>\n(.*?)\n<<<END_\1_\2>>>",
+    re.S,
+)
+_SYNONYMS = {"REQUEST": "INPUT", "EXPECTED": "REFERENCE", "RESPONSE": "OUTPUT"}
+"""The perturbation check's relabelled fences, read as the usual sections."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class RecordedRequest:
 
 def fenced_sections(prompt: str) -> dict[str, str]:
     """The fenced INPUT / REFERENCE / OUTPUT texts of a judge prompt."""
-    return {m.group(1): m.group(3) for m in _SECTION.finditer(prompt)}
+    return {_SYNONYMS.get(m.group(1), m.group(1)): m.group(3) for m in _SECTION.finditer(prompt)}
 
 
 def _canonical(text: str) -> object:
@@ -106,6 +111,23 @@ def reference_verdict(system: str, user: str) -> Verdict:
         "rationale": "matches the reference" if same else "differs",
         "scores": dict.fromkeys(names, score),
     }
+
+
+def order_sensitive_verdict(system: str, user: str) -> Verdict:
+    """A judge with a position bias: only the criterion listed first gets the honest score.
+
+    The others get one point less (never below 1), so reordering the criteria changes
+    verdicts: the perturbation check must catch it.
+    """
+    honest = reference_verdict(system, user)
+    scores = honest.get("scores") if isinstance(honest, dict) else None
+    if not isinstance(honest, dict) or not isinstance(scores, dict):
+        return honest
+    biased = {
+        name: int(score) if i == 0 else max(1, int(score) - 1)
+        for i, (name, score) in enumerate(scores.items())
+    }
+    return {"rationale": honest["rationale"], "scores": biased}
 
 
 @dataclass
