@@ -41,6 +41,7 @@ from typing import Any
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.backends.chat import encode_prompt, render_prompt
 from releasegate.backends.cpu_threads import default_threads, prepare_openmp
+from releasegate.backends.stop_strings import cut_at_stop
 from releasegate.backends.tool_calls import template_tools, unwrap_template_calls
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
@@ -650,9 +651,9 @@ class HFBackend:
                 n -= 1
         text = st.tokenizer.decode(row[:n], skip_special_tokens=True)
         finish = "stop" if hit_eos else ("length" if n >= params.max_new_tokens else "stop")
-        cut = [text.find(s) for s in params.stop if s and s in text]
-        if cut:
-            text, finish = text[: min(cut)], "stop"
+        cut = cut_at_stop(text, params.stop)
+        if cut is not None:
+            text, finish = cut, "stop"
         if self._native_tools(prompt):
             text = unwrap_template_calls(text)
         return Generation(
