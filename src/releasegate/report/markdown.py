@@ -208,4 +208,4 @@ def _provenance(result: PipelineResult) -> str:
 def _tool_calls_line(details: dict[str, str]) -> list[str]:
     """How the run asked for function calls, where the backend records it."""
     form = details.get("tool_calls")
-    return [f"- tool calls: {md_inline(form)}"] if form else []
+    return [f"- tool calls: {md_code_span(form)}"] if form else []
