@@ -69,10 +69,12 @@ def test_bad_fields_name_line_and_field(
     assert ":1: " in str(info.value) and message in str(info.value)
 
 
-def _result(i: int, error_type: str | None, *, scored: bool = True) -> ExampleResult:
+def _result(
+    i: int, error_type: str | None, *, scored: bool = True, category: str = "c"
+) -> ExampleResult:
     return ExampleResult(
         id=str(i),
-        category="c",
+        category=category,
         input_hash="h",
         input="q",
         expected_output="{}",
@@ -95,5 +97,21 @@ def test_error_rates_sum_with_accuracy_to_one_and_are_gateable() -> None:
     assert metrics["error_rate_wrong_value"].value == pytest.approx(0.5)
     assert metrics["error_rate_wrong_function"].n == 4
     assert not metrics["error_rate_wrong_function"].higher_is_better
-    total = sum(m.value for k, m in metrics.items() if k.startswith("error_rate_"))
+    total = sum(m.value for k, m in metrics.items() if k.startswith("error_rate_") and "[" not in k)
     assert total + 1 / 4 == pytest.approx(1.0)
+
+
+def test_error_rates_per_category_and_none_for_a_category_without_calls() -> None:
+    rows = [
+        _result(0, None, category="a"),
+        _result(1, "wrong_value", category="a"),
+        _result(2, "wrong_function", category="b"),
+        _result(3, None, scored=False, category="text-only"),
+    ]
+    metrics = error_rates(rows)
+    assert metrics["error_rate_wrong_value[a]"].value == pytest.approx(0.5)
+    assert metrics["error_rate_wrong_value[a]"].n == 2
+    assert metrics["error_rate_wrong_function[a]"].value == 0.0  # measured, not missing
+    assert metrics["error_rate_wrong_function[b]"].value == 1.0
+    assert metrics["error_rate_wrong_function"].value == pytest.approx(1 / 3)
+    assert not any(k.endswith("[text-only]") for k in metrics)

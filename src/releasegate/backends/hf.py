@@ -23,7 +23,6 @@ missing one raises ``MissingDependencyError`` naming the ``hf`` extra.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -39,25 +38,21 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
-from releasegate.backends.chat import encode_prompt, render_prompt
+from releasegate.backends.chat import (
+    encode_prompt,
+    native_template_tools,
+    prompt_tools,
+    read_template_calls,
+    render_prompt,
+    tool_calls_detail,
+)
 from releasegate.backends.cpu_threads import default_threads, prepare_openmp
-from releasegate.backends.tool_calls import template_tools, unwrap_template_calls
+from releasegate.backends.model_dir import ModelDir, resolve_adapter_base
+from releasegate.backends.stop_strings import cut_at_stop
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, MissingDependencyError
 
 __all__ = ["HFBackend", "resolve_adapter_base"]
-
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
-_FINGERPRINT_FILES = (
-    "config.json",
-    "adapter_config.json",
-    "generation_config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "chat_template.jinja",
-    "special_tokens_map.json",
-)
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
 
 
 def _import_hf() -> tuple[Any, Any]:
@@ -68,59 +63,6 @@ def _import_hf() -> tuple[Any, Any]:
     except ImportError as exc:
         raise MissingDependencyError("hf backend", extra="hf") from exc
     return torch, transformers
-
-
-def resolve_adapter_base(adapter_dir: Path, override: str | None = None) -> str:
-    """Where an adapter's base model lives (see the module docstring for the order).
-
-    Args:
-        adapter_dir: The directory holding ``adapter_config.json``.
-        override: ``model.base_model`` from the config, if set.
-
-    Returns:
-        A local directory path (as a string) or a Hub model id.
-
-    Raises:
-        BackendError: ``adapter_config.json`` is unreadable or names no base.
-    """
-    if override:
-        return override
-    cfg_path = adapter_dir / "adapter_config.json"
-    try:
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BackendError(f"cannot read adapter config {cfg_path}: {exc}") from exc
-    base = cfg.get("base_model_name_or_path") if isinstance(cfg, dict) else None
-    if not isinstance(base, str) or not base:
-        raise BackendError(
-            f"{cfg_path} names no base_model_name_or_path; set model.base_model in the config"
-        )
-    as_path = Path(base).expanduser()
-    if as_path.is_absolute():
-        return str(as_path)
-    relative = adapter_dir / as_path
-    if relative.exists():
-        return str(relative.resolve())
-    if as_path.exists():
-        return str(as_path.resolve())
-    return base
-
-
-def _fingerprint(dirs: Sequence[Path]) -> str:
-    """sha256 over the weight, config and tokenizer files of ``dirs`` (names and bytes)."""
-    h = hashlib.sha256()
-    for d in dirs:
-        files = sorted(
-            p
-            for p in d.iterdir()
-            if p.is_file() and (p.suffix in _WEIGHT_SUFFIXES or p.name in _FINGERPRINT_FILES)
-        )
-        for p in files:
-            h.update(p.name.encode("utf-8") + b"\0")
-            with p.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-    return "sha256:" + h.hexdigest()
 
 
 @contextmanager
@@ -295,21 +237,19 @@ class _LoadPlan:
     config: dict[str, Any]
 
     @classmethod
-    def make(cls, path: Path, base: str, *, is_adapter: bool, settings: ModelSettings) -> _LoadPlan:
-        tok_dir = path if any((path / f).is_file() for f in _TOKENIZER_FILES) else Path(base)
+    def make(cls, where: ModelDir, *, settings: ModelSettings) -> _LoadPlan:
         device = _probe_device(settings.device)
-        model_dir = Path(base) if is_adapter else path
         return cls(
-            path=path,
-            base=base,
-            is_adapter=is_adapter,
-            tok_dir=str(tok_dir),
+            path=where.path,
+            base=where.base,
+            is_adapter=where.is_adapter,
+            tok_dir=str(where.tok_dir),
             device=device,
             dtype=_probe_dtype(settings.dtype, device),
-            chat_template=settings.use_chat_template and _has_chat_template(tok_dir),
-            tool_calls=_tool_calls_detail(settings, _chat_template_text(tok_dir)),
+            chat_template=settings.use_chat_template and _has_chat_template(where.tok_dir),
+            tool_calls=tool_calls_detail(settings, _chat_template_text(where.tok_dir)),
             threads=settings.threads or default_threads(),
-            config=_read_json(model_dir / "config.json"),
+            config=_read_json(where.model_dir / "config.json"),
         )
 
     def details(self) -> dict[str, str]:
@@ -453,28 +393,16 @@ class HFBackend:
                 (quantization) is not installed.
         """
         settings = settings if settings is not None else ModelSettings()
-        path = Path(ref).expanduser()
-        if not path.is_dir():
-            raise BackendError(f"model path {ref!r} does not exist or is not a directory")
-        is_adapter = (path / "adapter_config.json").is_file()
-        if not is_adapter and not (path / "config.json").is_file():
-            raise BackendError(
-                f"{ref!r} is neither a model directory (config.json) nor a PEFT adapter "
-                "(adapter_config.json)"
-            )
-        for module in ("torch", "transformers", *(("peft",) if is_adapter else ())):
+        where = ModelDir.locate(ref, settings.base_model)
+        for module in ("torch", "transformers", *(("peft",) if where.is_adapter else ())):
             if not _installed(module):
                 raise MissingDependencyError("hf backend", extra="hf")
         if settings.quantization != "none" and not _installed("bitsandbytes"):
             raise MissingDependencyError(
                 f"{settings.quantization} quantization (bitsandbytes)", extra="quant"
             )
-        base = resolve_adapter_base(path, settings.base_model) if is_adapter else str(path)
-        dirs = [path]
-        if is_adapter and Path(base).is_dir():
-            dirs.append(Path(base))
-        plan = _LoadPlan.make(path, base, is_adapter=is_adapter, settings=settings)
-        return cls(ref, plan=plan, settings=settings, fingerprint=_fingerprint(dirs))
+        plan = _LoadPlan.make(where, settings=settings)
+        return cls(ref, plan=plan, settings=settings, fingerprint=where.fingerprint())
 
     @property
     def loaded(self) -> bool:
@@ -501,19 +429,17 @@ class HFBackend:
     def render(self, prompt: Prompt) -> str:
         """The exact text fed to the model for ``prompt`` (chat template applied if any)."""
         st = self._loaded()
-        tools = template_tools(prompt.tools) if self._native_tools(prompt) else None
         return render_prompt(
             st.tokenizer,
             prompt,
             default_system=self._settings.system_prompt,
             use_template=st.use_template,
-            tools=tools,
+            tools=prompt_tools(prompt, native=self._native_tools()),
         )
 
-    def _native_tools(self, prompt: Prompt) -> bool:
+    def _native_tools(self) -> bool:
         """Functions go through the chat template (``model.tool_calls: native``, tools-aware)."""
-        template = str(self._loaded().tokenizer.chat_template or "")
-        return bool(prompt.tools) and self._settings.tool_calls == "native" and "tools" in template
+        return native_template_tools(self._loaded().tokenizer, self._settings)
 
     def encode(self, prompt: Prompt) -> list[int]:
         """Prompt token ids (the template carries its own special tokens)."""
@@ -523,7 +449,7 @@ class HFBackend:
             prompt,
             default_system=self._settings.system_prompt,
             use_template=st.use_template,
-            tools=template_tools(prompt.tools) if self._native_tools(prompt) else None,
+            tools=prompt_tools(prompt, native=self._native_tools()),
         )
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
@@ -650,11 +576,10 @@ class HFBackend:
                 n -= 1
         text = st.tokenizer.decode(row[:n], skip_special_tokens=True)
         finish = "stop" if hit_eos else ("length" if n >= params.max_new_tokens else "stop")
-        cut = [text.find(s) for s in params.stop if s and s in text]
-        if cut:
-            text, finish = text[: min(cut)], "stop"
-        if self._native_tools(prompt):
-            text = unwrap_template_calls(text)
+        cut = cut_at_stop(text, params.stop)
+        if cut is not None:
+            text, finish = cut, "stop"
+        text = read_template_calls(text, prompt, native=self._native_tools())
         return Generation(
             sample_id=prompt.sample_id,
             text=text,
@@ -702,11 +627,3 @@ def _attach_adapter(model: Any, adapter_dir: Path, *, merge: bool) -> Any:
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
         peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
         return peft_model.merge_and_unload() if merge else peft_model
-
-
-def _tool_calls_detail(settings: ModelSettings, template_text: str) -> str:
-    """``native`` only where the chat template takes ``tools``; otherwise ``text``."""
-    template = template_text if settings.use_chat_template else ""
-    if settings.tool_calls == "native" and "tools" in template:
-        return "native"
-    return "text" if settings.tool_calls == "text" else "text (the chat template has no tools)"

@@ -15,6 +15,14 @@ then become that example's failure with the reason. A 401/403/404 or an endpoint
 that cannot be reached stops the remaining requests (they would all fail alike) and
 the error names the URL, with a hint when ``/v1`` is missing.
 
+With ``model.tool_calls: native`` a chat request carries the example's functions as
+``tools`` (names made safe for servers and mapped back) with ``model.tool_choice``,
+and the reply's ``tool_calls`` become the canonical call text the scorer reads
+(arguments parsed from their JSON string; arguments that do not parse leave the
+example ``unparseable``). An example without functions is asked as text; the run's
+report says how many were. A stop string the server left in the text (``transformers
+serve`` does) is cut here, as the HF backend cuts it.
+
 The API key comes only from the variable named by ``model.api_key_env`` and is
 sent as a Bearer token. Credentials in the URL (``user:pass@host``) are refused,
 never sent as Basic auth; the key and any ``Authorization`` echo are scrubbed from
@@ -47,6 +55,8 @@ from releasegate.backends.endpoint_reply import (
     error_message,
     parse_body,
 )
+from releasegate.backends.stop_strings import cut_at_stop
+from releasegate.backends.tool_calls import calls_text, openai_tools
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import ConfigError
 
@@ -58,6 +68,10 @@ OWN_FIELDS = frozenset(
     {"model", "messages", "prompt", "max_tokens", "temperature", "seed", "stop", "stream"}
 )
 """Request fields releasegate sets itself; ``model.extra_body`` may not override them."""
+NATIVE_FIELDS = frozenset({"tools", "tool_choice"})
+"""Also releasegate's own under ``model.tool_calls: native``."""
+NATIVE_DETAIL = "native (tools sent, tool_calls read)"
+"""How a native run's tool calls are recorded in the model details and the report."""
 LATE_IN_A_ROW = 4
 """This many deadline misses in a row (at least twice the concurrency) stop the
 requests not yet sent: a server that trickles or never finishes cannot hold a run of
@@ -105,6 +119,8 @@ class OpenAIEndpointBackend:
             "extra_body",
             "system_prompt",
             "on_missing",
+            "tool_calls",
+            "tool_choice",
         }
     )
     """The ``model:`` settings this backend reads; only these are recorded for its runs
@@ -122,6 +138,8 @@ class OpenAIEndpointBackend:
         self._abort: str | None = None
         self._late_in_row = 0
         self._late_limit = max(LATE_IN_A_ROW, 2 * settings.concurrency)
+        self._native = settings.tool_calls == "native"
+        self._asked_as_text = 0
 
     @classmethod
     def claims(cls, ref: str) -> bool:
@@ -150,7 +168,14 @@ class OpenAIEndpointBackend:
                 f"--model {redact_url(ref)}: an endpoint needs the served model name "
                 "(model.model_name or --model-name)"
             )
-        clash = sorted(OWN_FIELDS & set(settings.extra_body))
+        native = settings.tool_calls == "native"
+        if native and settings.api != "chat":
+            raise ConfigError(
+                "model.tool_calls: native sends tools with chat completions; "
+                "it needs model.api: chat (or tool_calls: text)"
+            )
+        own = OWN_FIELDS | NATIVE_FIELDS if native else OWN_FIELDS
+        clash = sorted(own & set(settings.extra_body))
         if clash:
             raise ConfigError(
                 f"model.extra_body: {', '.join(clash)} set by releasegate from the config "
@@ -179,10 +204,20 @@ class OpenAIEndpointBackend:
                 "stream": "yes" if s.stream else "no",
                 "concurrency": str(s.concurrency),
                 "token_counts": "server-reported usage (absent where the server reports none)",
+                "tool_calls": NATIVE_DETAIL if self._native else "text",
             },
             per_request_latency=True,
             concurrency=s.concurrency,
         )
+
+    def notes(self) -> list[str]:
+        """Under native tool calls: how many examples had no functions and went as text."""
+        if not self._asked_as_text:
+            return []
+        return [
+            f"model.tool_calls: native, but {self._asked_as_text} example(s) have no functions: "
+            "they were asked as text (no tools sent) and scored from the text reply"
+        ]
 
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """Send every prompt, ``model.concurrency`` at a time; results in prompt order."""
@@ -209,6 +244,7 @@ class OpenAIEndpointBackend:
         s = self.settings
         self._abort = None
         self._late_in_row = 0
+        self._asked_as_text = 0
         results: list[Generation | None] = [None] * len(prompts)
         queue = deque(range(len(prompts)))
         n = s.concurrency
@@ -240,7 +276,7 @@ class OpenAIEndpointBackend:
         timeout = self.settings.timeout_s
         started = time.perf_counter()
         deadline = started + timeout
-        body = self._body(prompt, params)
+        body, names = self._body(prompt, params)
         attempts = 0
         while True:
             attempts += 1
@@ -282,7 +318,7 @@ class OpenAIEndpointBackend:
                 await asyncio.sleep(wait)
                 continue
             self._late_in_row = 0
-            return self._generation(prompt, reply, started)
+            return self._generation(prompt, reply, started, params=params, names=names)
 
     async def _attempt(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Reply:
         """One HTTP exchange; raises ``_Retry`` or ``_Fatal`` for anything but an answer."""
@@ -363,7 +399,10 @@ class OpenAIEndpointBackend:
         return f"; check the URL and model.model_name ({self.settings.model_name})"
 
     # --------------------------------------------------------------- bodies, results
-    def _body(self, prompt: Prompt, params: GenerationParams) -> dict[str, Any]:
+    def _body(
+        self, prompt: Prompt, params: GenerationParams
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The request body, and the wire -> real function names of the tools it sends."""
         body: dict[str, Any] = {
             "model": self.settings.model_name,
             "max_tokens": params.max_new_tokens,
@@ -380,15 +419,36 @@ class OpenAIEndpointBackend:
         if self.settings.stream:
             body["stream"] = True
             body.setdefault("stream_options", {"include_usage": True})
+        names: dict[str, str] = {}
+        if self._native and prompt.tools:
+            body["tools"], names = openai_tools(prompt.tools)
+            body["tool_choice"] = self.settings.tool_choice
+        elif self._native:
+            self._asked_as_text += 1
         body.update(self.settings.extra_body)
-        return body
+        return body, names
 
-    def _generation(self, prompt: Prompt, reply: Reply, started: float) -> Generation:
+    def _generation(
+        self,
+        prompt: Prompt,
+        reply: Reply,
+        started: float,
+        *,
+        params: GenerationParams,
+        names: dict[str, str],
+    ) -> Generation:
+        """The example's result: tool calls as canonical text, else the text cut at a stop."""
         usage = reply.usage
+        text, finish = reply.text, reply.finish_reason
+        cut = cut_at_stop(text, params.stop)
+        if cut is not None:  # the server left the stop string in (or ignored ``stop``)
+            text, finish = cut, "stop"
+        if reply.calls:
+            text = calls_text(reply.calls, names)
         return Generation(
             sample_id=prompt.sample_id,
-            text=self._scrub_key(reply.text),
-            finish_reason=reply.finish_reason,
+            text=self._scrub_key(text),
+            finish_reason=finish,
             latency_s=time.perf_counter() - started,
             tokens_in=usage.prompt_tokens if usage else None,
             tokens_out=usage.completion_tokens if usage else None,

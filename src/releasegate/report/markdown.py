@@ -200,8 +200,15 @@ def _provenance(result: PipelineResult) -> str:
             f"- git: `{run.git_sha or 'n/a'}`; seed {run.seed}; config `{run.config_hash}`",
             f"- benchmark `{run.benchmark_fingerprint}`",
             f"- model {md_code_span(run.model_fingerprint)}",
+            *_tool_calls_line(run.model_details),
             f"- methods: {', '.join(f'{k}={v}' for k, v in run.methods.items())}",
             "",
             "</details>",
         ]
     )
+
+
+def _tool_calls_line(details: dict[str, str]) -> list[str]:
+    """How the run asked for function calls, where the backend records it."""
+    form = details.get("tool_calls")
+    return [f"- tool calls: {md_code_span(form)}"] if form else []

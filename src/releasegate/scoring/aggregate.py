@@ -78,19 +78,28 @@ def error_metric_name(error_type: str) -> str:
 
 
 def error_rates(examples: Sequence[ExampleResult]) -> dict[str, MetricValue]:
-    """``error_rate_TYPE``: share of call-scored examples with that error type.
+    """``error_rate_TYPE`` (and ``[category]``): share of call-scored examples with that type.
 
-    Over the examples compared as function calls; the rates plus ``accuracy`` on
-    those examples sum to 1. Lower is better. Overall only (no per-category
-    variants: eight types times every category would swamp the reports).
+    Overall and within each category, over the examples compared as function calls;
+    the rates plus ``accuracy`` on those examples sum to 1. Lower is better. A
+    category with no call-scored example has no rates (absent, never 0). The reports
+    show the overall rates; the category variants are in ``report.json`` and gateable.
     """
     scored = [e for e in examples if e.calls_scored]
+    out = _error_group(scored, suffix="")
+    for category in sorted({e.category for e in scored}):
+        members = [e for e in scored if e.category == category]
+        out.update(_error_group(members, suffix=f"[{category}]"))
+    return out
+
+
+def _error_group(scored: Sequence[ExampleResult], *, suffix: str) -> dict[str, MetricValue]:
     if not scored:
         return {}
     out: dict[str, MetricValue] = {}
     for kind in ERROR_TYPES:
         hits = sum(1 for e in scored if e.error_type == kind)
-        name = error_metric_name(kind)
+        name = error_metric_name(kind) + suffix
         out[name] = MetricValue(
             name=name,
             value=hits / len(scored),

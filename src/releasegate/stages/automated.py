@@ -124,6 +124,7 @@ def _error_rate(error_type: str) -> MetricSpec:
         direction=Direction.LOWER,
         kind=Kind.AGGREGATE,
         stage=NAME,
+        per_category=True,
         has_interval=True,
         needs=(Need.EXPECTED_ACTION,),
         fix_hint=_ERROR_HINTS[error_type],
@@ -131,7 +132,7 @@ def _error_rate(error_type: str) -> MetricSpec:
 
 
 ERROR_METRICS: tuple[MetricSpec, ...] = tuple(_error_rate(t) for t in ERROR_TYPES)
-"""``error_rate_TYPE`` per tool-call error type (overall only)."""
+"""``error_rate_TYPE`` per tool-call error type (and ``[category]``)."""
 
 RATE_METRIC_NAMES = tuple(s.name for s in METRICS if s.kind is Kind.BINARY)
 

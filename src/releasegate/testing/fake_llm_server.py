@@ -7,7 +7,12 @@ chunk when asked) and can be programmed to answer slowly, with 429 (+ Retry-Afte
 trickles a byte at a time, a stream that never ends, or an error that echoes the
 request's ``Authorization`` header. Every loop is bounded (``Fault.duration_s``) and
 stops when the client hangs up. It reports usage figures and the highest number of
-requests it had in flight at once. Only ``/v1/chat/completions``,
+requests it had in flight at once. A chat request that carries ``tools`` is answered
+with ``tool_calls`` (``content: null``; streamed as tool-call deltas by index) when
+the reply is a call in releasegate's canonical form, or when the reply function
+returns ``{"tool_calls": [{"name": ..., "arguments": "<raw JSON text>"}]}`` (for
+malformed arguments); any other reply is sent as text, as a model that calls no
+tool answers. Only ``/v1/chat/completions``,
 ``/v1/completions`` and ``/v1/messages`` exist; any other path is a 404, as on
 vLLM.
 
@@ -342,6 +347,26 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
+    def _send_tool_calls(
+        self, body: dict[str, object], calls: list[dict[str, object]], tokens: tuple[int, int]
+    ) -> None:
+        """Answer with ``tool_calls``: one JSON body, or deltas when streaming was asked."""
+        if not (body.get("stream") is True and self.server.state.streams):
+            self._send(200, json.dumps(_tool_calls_body(body, calls, tokens)).encode())
+            return
+        self._start_chunked("text/event-stream")
+        try:
+            for event in _tool_call_events(calls):
+                self._chunk(_sse(event))
+            options = body.get("stream_options")
+            if isinstance(options, dict) and options.get("include_usage"):
+                usage = {"prompt_tokens": tokens[0], "completion_tokens": tokens[1]}
+                self._chunk(_sse({"object": "chunk", "choices": [], "usage": usage}))
+            self._chunk(b"data: [DONE]\n\n")
+            self._end_chunked()
+        except OSError:
+            self.close_connection = True
+
     def do_POST(self) -> None:
         """Answer a chat-completions, completions or messages request."""
         state = self.server.state
@@ -375,6 +400,10 @@ class _Handler(BaseHTTPRequestHandler):
                 math.ceil(scale * len(system + user) / 4),
                 math.ceil(scale * len(text) / 4),
             )
+            calls = tool_calls_for(body, verdict) if path.endswith("/chat/completions") else None
+            if calls is not None:
+                self._send_tool_calls(body, calls, tokens)
+                return
             if path.endswith("/messages"):
                 payload = _anthropic_body(body, verdict, tokens)
             elif body.get("stream") is True and state.streams:
@@ -397,6 +426,91 @@ class _Handler(BaseHTTPRequestHandler):
                         finished=time.monotonic(),
                     )
                 )
+
+
+def tool_calls_for(body: dict[str, object], verdict: Verdict) -> list[dict[str, object]] | None:
+    """The ``tool_calls`` to answer with when ``tools`` were sent, else None (text).
+
+    A reply in releasegate's canonical call form (``{"action": NAME, ...}`` or a list
+    of them) becomes one call per item, named as the offered tool whose name is NAME
+    made safe (``math.hypot`` -> ``math_hypot``); ``{"tool_calls": [...]}`` is sent as
+    given, its ``arguments`` text untouched.
+    """
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    scripted = verdict.get("tool_calls") if isinstance(verdict, dict) else None
+    if isinstance(scripted, list):
+        given = [c for c in scripted if isinstance(c, dict)]
+        return [{"name": c.get("name"), "arguments": c.get("arguments")} for c in given]
+    try:
+        value = json.loads(verdict) if isinstance(verdict, str) else verdict
+    except json.JSONDecodeError:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(
+        isinstance(i, dict) and isinstance(i.get("action"), str) for i in items
+    ):
+        return None
+    offered = {
+        str(t["function"].get("name"))
+        for t in tools
+        if isinstance(t, dict) and isinstance(t.get("function"), dict)
+    }
+    calls: list[dict[str, object]] = []
+    for item in items:
+        name = str(item["action"])
+        safe = re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64]
+        arguments = {k: v for k, v in item.items() if k != "action"}
+        calls.append(
+            {"name": safe if safe in offered else name, "arguments": json.dumps(arguments)}
+        )
+    return calls
+
+
+def _wire_call(index: int, call: dict[str, object]) -> dict[str, object]:
+    return {
+        "index": index,
+        "id": f"call_fake_{index}",
+        "type": "function",
+        "function": {"name": call["name"], "arguments": call["arguments"]},
+    }
+
+
+def _tool_calls_body(
+    body: dict[str, object], calls: list[dict[str, object]], tokens: tuple[int, int]
+) -> dict[str, object]:
+    reply = _openai_body(body, "", tokens)
+    wire = [_wire_call(i, c) for i, c in enumerate(calls)]
+    for item in wire:
+        item.pop("index")
+    reply["choices"] = [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": None, "tool_calls": wire},
+            "finish_reason": "tool_calls",
+        }
+    ]
+    return reply
+
+
+def _tool_call_events(calls: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Tool-call deltas as vLLM streams them: the name first, then the arguments in pieces."""
+    events: list[dict[str, object]] = [
+        {"object": "chunk", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}
+    ]
+    for index, call in enumerate(calls):
+        head = _wire_call(index, {**call, "arguments": ""})
+        events.append(
+            {"object": "chunk", "choices": [{"index": 0, "delta": {"tool_calls": [head]}}]}
+        )
+        arguments = call["arguments"] if isinstance(call["arguments"], str) else ""
+        for piece in _TOKEN.findall(arguments):
+            delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+            events.append({"object": "chunk", "choices": [{"index": 0, "delta": delta}]})
+    final = {"index": 0, "delta": {}, "finish_reason": "tool_calls"}
+    events.append({"object": "chunk", "choices": [final]})
+    return events
 
 
 def _bad_reply(kind: FaultKind, body: dict[str, object]) -> tuple[bytes, str]:

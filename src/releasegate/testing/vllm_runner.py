@@ -5,6 +5,7 @@ vLLM lives in the engines venv (``make setup-vllm``):
 
     .venv-vllm/bin/python -m releasegate.testing.vllm_runner --model DIR --out out.json
         --benchmark bench.jsonl [--limit N] [--stop S ...] [--compile] [--warmup N]
+        [--tool-calls native]
 
 The JSON holds ``load_s``, ``generate_s``, the model info and one record per example
 (``sample_id``, ``text``, ``error``, ``finish_reason``, ``tokens_in``, ``tokens_out``)
@@ -39,15 +40,20 @@ def main(argv: list[str] | None = None) -> int:
         "--compile", action="store_true", help="let vLLM torch.compile (default: eager)"
     )
     parser.add_argument("--warmup", type=int, default=0, help="untimed first call on N prompts")
+    parser.add_argument(
+        "--tool-calls", choices=("text", "native"), default="text", help="model.tool_calls"
+    )
     args = parser.parse_args(argv)
 
     from releasegate.backends.vllm import VLLMBackend
 
     examples = load_benchmark(args.benchmark).examples[: args.limit]
-    prompts = [Prompt(sample_id=ex.id, input=ex.input) for ex in examples]
+    prompts = [Prompt(sample_id=ex.id, input=ex.input, tools=ex.functions) for ex in examples]
     started = time.perf_counter()
     backend = VLLMBackend.from_settings(
-        args.model, ModelSettings(), **({} if args.compile else {"enforce_eager": True})
+        args.model,
+        ModelSettings(tool_calls=args.tool_calls),
+        **({} if args.compile else {"enforce_eager": True}),
     )
     load_s = time.perf_counter() - started
     passes = [GenerationParams(max_new_tokens=args.max_new_tokens)]
