@@ -75,10 +75,12 @@ def noise_line() -> str:
     """One line of the noise floor for the summary, from the calibration file."""
     data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
     accuracy = data["metrics"]["accuracy"]
+    p = accuracy["false_block"]
     return (
         f"accuracy {' '.join(f'{v:.3f}' for v in accuracy['values'])} over {data['runs']} runs, "
         f"{accuracy['flipped']} of {accuracy['n']} examples flipped, "
-        f"P(false BLOCK) at threshold {data['threshold']:+g}: {accuracy['false_block']:.2g}"
+        f"P(false BLOCK) at threshold {data['threshold']:+g}: "
+        + ("< 1e-6" if p < 1e-6 else f"{p:.2g}")
     )
 
 
