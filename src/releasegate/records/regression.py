@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.config.regression import RegressionSettings
-from releasegate.records.core import MetricValue
 from releasegate.records.calibration import NoiseFloor
+from releasegate.records.core import MetricValue
 
 Verdict = Literal["regressed", "improved", "no significant change", "inconclusive"]
 Mode = Literal["significant_drop", "non_inferiority"]
