@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "staleness": 3,
     "baseline_checks": 3,
     "export_mlflow": 3,
+    "calibration": 3,
     # 4: stages (each wraps one domain package behind the Stage protocol)
     "stages": 4,
     # 5: orchestration
@@ -55,6 +56,7 @@ LAYERS: dict[str, int] = {
     "plan": 5,
     "pipeline": 5,
     "metric_reference": 5,
+    "calibrate": 5,
     # 6: writers (read records only) and publishing
     "report": 6,
     "console": 6,
@@ -63,6 +65,7 @@ LAYERS: dict[str, int] = {
     "cli": 7,
     "cli_runs": 7,
     "import_cli": 7,
+    "cli_calibrate": 7,
     "init": 7,
     "judge.check_cli": 7,
     "__init__": 7,

@@ -131,6 +131,12 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
     save_baseline: Annotated[
         Path | None, typer.Option(help="Where a DEPLOY writes the new baseline.")
     ] = None,
+    noise_floor: Annotated[
+        Path | None,
+        typer.Option(
+            help="calibration.json of this model (releasegate calibrate) for the baseline."
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Evaluate a model on a benchmark and decide DEPLOY or BLOCK."""
@@ -148,6 +154,7 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
                 "dir": str(output_dir) if output_dir else None,
                 "baseline_path": str(save_baseline) if save_baseline else None,
             },
+            regression={"noise_floor": str(noise_floor) if noise_floor else None},
         )
         preflight(cfg.output)
         baseline_path = _baseline_arg(baseline, baseline_branch, benchmark, cfg)
@@ -326,6 +333,7 @@ _register_judge_check()
 from releasegate.import_cli import import_app  # noqa: E402  (a sub-app in its own module)
 
 app.add_typer(import_app, name="import")
+app.command("calibrate")(__import__("releasegate.cli_calibrate").cli_calibrate.calibrate_command)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from releasegate.backends.base import ReportsNotes, recorded_config
 from releasegate.backends.registry import check_backend_name, load_backend
 from releasegate.baseline_checks import check_baseline as check_baseline_bar
 from releasegate.benchmark.load import load_benchmark
+from releasegate.calibration.files import check_noise_floor, load_noise_floor
 from releasegate.config.gates import QualityGate
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
@@ -52,6 +53,7 @@ from releasegate.plan import (
     regression_metrics,
 )
 from releasegate.progress import NullProgress, Progress
+from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import Decision, GateResult, MetricInfo, PipelineStatus, StageResult
 from releasegate.records.regression import RegressionReport
 from releasegate.records.run import PipelineResult, RunManifest, flatten_metrics
@@ -124,6 +126,7 @@ class EvaluationPipeline:
         started, started_at = time.perf_counter(), _now()
         stages = make_stages()
         inputs = self._prepare(stages, model_path, benchmark_path, baseline_path)
+        noise = attached_noise_floor(inputs)
         evidence = Evidence()
         outcome = _Outcome()
         for stage in stages:
@@ -158,6 +161,7 @@ class EvaluationPipeline:
             safety=evidence.safety,
             run=manifest,
             errors=outcome.errors,
+            noise_floor=noise,
         )
 
     def _prepare(
@@ -336,6 +340,25 @@ class EvaluationPipeline:
         )
 
 
+def attached_noise_floor(inputs: RunInputs) -> NoiseFloor | None:
+    """The calibration named by ``regression.noise_floor``, checked before any model runs.
+
+    Raises:
+        CalibrationError: unreadable, or measured on another model or benchmark.
+    """
+    path = inputs.config.regression.noise_floor
+    if path is None:
+        return None
+    noise = load_noise_floor(path)
+    check_noise_floor(
+        noise,
+        source=f"{path} (regression.noise_floor)",
+        benchmark_fingerprint=inputs.benchmark.fingerprint,
+        model_fingerprint=inputs.backend.info().fingerprint,
+    )
+    return noise
+
+
 def decide(
     errors: Sequence[str], gates: Sequence[GateResult], *, allow_no_blocking: bool
 ) -> tuple[Decision, list[str], list[str]]:
@@ -496,6 +519,7 @@ def compare_saved(
         settings=settings.model_copy(update={"metrics": chosen}),
         catalog=catalog,
         judge=judge_scores(candidate),
+        benchmark_fingerprint=candidate.run.benchmark_fingerprint,
     )
     return report, regression_gates(report)
 

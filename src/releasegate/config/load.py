@@ -53,7 +53,11 @@ def parse_config(
         raise ConfigError(_describe(exc, source=source, lines=lines)) from exc
 
 
-_RELATIVE_PATHS = (("metrics", "schema_path"), ("safety", "suite_path"))
+_RELATIVE_PATHS = (
+    ("metrics", "schema_path"),
+    ("safety", "suite_path"),
+    ("regression", "noise_floor"),
+)
 
 
 def _resolve_paths(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:

@@ -102,6 +102,20 @@ class RegressionSettings(BaseModel):
     """Holm–Bonferroni across the secondary metrics (``significant_drop`` mode);
     ``none`` tests each at ``alpha``."""
 
+    flaky: Literal["report", "exclude", "separate"] = "report"
+    """Examples whose outcome changed between runs of one model fingerprint (the run
+    history, and the A/A runs of the baseline's noise floor): ``report`` lists them
+    (default); ``exclude`` leaves them out of the paired tests and says how many;
+    ``separate`` leaves them out and reports their flips apart. Excluding every
+    example compares nothing, which ``on_incomparable`` decides (an error by default)."""
+
+    noise_floor: str | None = None
+    """A ``calibration.json`` from ``releasegate calibrate`` of this model on this
+    benchmark (``--noise-floor``; relative to the config file): checked against the
+    run's model and benchmark fingerprints (another's is an error), reported, and
+    stored in the baseline a DEPLOY writes, so that later comparisons show the A/A
+    noise beside each observed difference."""
+
     @field_validator("metrics")
     @classmethod
     def _unique_names(cls, value: list[str]) -> list[str]:

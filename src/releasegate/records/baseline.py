@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import MetricValue
 
 BASELINE_SCHEMA_VERSION = 1
@@ -93,6 +94,9 @@ class Baseline(_Record):
     were recorded: then drift cannot be checked, and reports say so)."""
     judge_config_hash: str | None = None
     """Hash of the judge configuration the run used (None: no judge configured)."""
+    noise_floor: NoiseFloor | None = None
+    """The A/A noise floor of this baseline's model on its benchmark
+    (``regression.noise_floor``), shown beside every later comparison."""
 
 
 class FlatBaseline(_Record):

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.config.regression import RegressionSettings
+from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import MetricValue
 
 Verdict = Literal["regressed", "improved", "no significant change", "inconclusive"]
@@ -98,6 +99,16 @@ class FlippedExample(_Record):
     current_output: str | None
 
 
+class FlakyExample(_Record):
+    """An example known to change its outcome between runs of one model."""
+
+    id: str
+    why: str
+    """Where that was seen (``right in 2 of 3 runs of model sha256:...``, ``A/A runs``)."""
+    flipped: str | None = None
+    """``to_wrong`` or ``to_right`` when it also flipped against this baseline."""
+
+
 class RegressionReport(_Record):
     """The comparison with the baseline (``report.json`` ``regression``)."""
 
@@ -123,6 +134,15 @@ class RegressionReport(_Record):
     """The baseline's per-category rates with their intervals (``accuracy[create]``...),
     recomputed from its examples; empty for a flat baseline."""
     warnings: list[str] = Field(default_factory=list)
+    noise_floor: NoiseFloor | None = None
+    """The baseline's A/A noise floor (from ``releasegate calibrate``), when it has one
+    for this benchmark: reports show its spread beside each observed difference."""
+    flaky: list[FlakyExample] = Field(default_factory=list)
+    """Paired examples known to be flaky (history of the same model, A/A runs)."""
+    flaky_policy: str = "report"
+    """``regression.flaky`` as applied: ``report``, ``exclude`` or ``separate``."""
+    n_flaky_excluded: int = 0
+    """Flaky examples left out of the paired tests (``exclude``/``separate``)."""
     incomparable: str | None = None
     """Why nothing was compared (set only when ``regression.on_incomparable`` lets the
     run go on); then ``metrics`` is empty."""

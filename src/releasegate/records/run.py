@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.metrics import MetricKey
+from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import (
     CIEntry,
     Decision,
@@ -89,6 +90,9 @@ class PipelineResult(_Record):
     """The red-team stage: every attack and benign control with its outcome."""
     run: RunManifest
     errors: list[str] = Field(default_factory=list)
+    noise_floor: NoiseFloor | None = None
+    """The A/A calibration attached with ``regression.noise_floor`` (checked against
+    this run's model and benchmark); a DEPLOY stores it in its baseline."""
 
 
 def flatten_metrics(values: dict[str, MetricValue]) -> tuple[dict[str, float], dict[str, CIEntry]]:

@@ -10,6 +10,7 @@ from releasegate.report.text import html_text, md_code, md_code_span, md_inline
 
 MAX_JUDGE_ROWS = 30
 MAX_FLIPS_SHOWN = 5
+MAX_FLAKY_SHOWN = 20
 
 
 def regression_section(report: RegressionReport | None) -> str:
@@ -60,8 +61,54 @@ def regression_section(report: RegressionReport | None) -> str:
             f"| {c.difference:+.3f} | {ci} "
             f"| {c.p_value:.3g} | {c.p_adjusted:.3g} | {md_inline(c.test)} | {mde} | {verdict} |"
         )
+    lines += noise_floor_lines(report)
     lines += _flips(report)
+    lines += _flaky(report)
     return "\n".join(lines)
+
+
+def noise_floor_lines(report: RegressionReport) -> list[str]:
+    """The baseline's A/A noise floor beside each observed difference."""
+    noise = report.noise_floor
+    if noise is None:
+        return []
+    lines = [
+        "",
+        f"A/A noise floor of the baseline's model ({md_code_span(noise.model_ref)}, "
+        f"{noise.runs} identical runs, {noise.created_at[:10]}):",
+        "",
+    ]
+    for c in report.metrics.values():
+        described = noise.describe(c.name)
+        if described is None:
+            continue
+        rate = noise.metrics[c.name].paired
+        observed = f"{100.0 * c.difference:+.1f} points" if rate else f"{c.difference:+.3g}"
+        lines.append(f"- {md_code_span(c.name)}: observed {observed}; {described}")
+    return lines
+
+
+def _flaky(report: RegressionReport) -> list[str]:
+    if not report.flaky:
+        return []
+    policy = {
+        "report": "still in the paired tests",
+        "exclude": f"{report.n_flaky_excluded} left out of the paired tests",
+        "separate": f"{report.n_flaky_excluded} left out of the paired tests, their flips "
+        "counted here",
+    }[report.flaky_policy]
+    lines = [
+        "",
+        f"{len(report.flaky)} flaky example(s) (outcome changed between runs of one model; "
+        f"`regression.flaky: {report.flaky_policy}`, {policy}):",
+        "",
+    ]
+    for f in report.flaky[:MAX_FLAKY_SHOWN]:
+        flip = {"to_wrong": "; right → wrong here", "to_right": "; wrong → right here"}
+        lines.append(f"- {md_code_span(f.id)}: {md_inline(f.why)}{flip.get(f.flipped or '', '')}")
+    if len(report.flaky) > MAX_FLAKY_SHOWN:
+        lines.append(f"- ... and {len(report.flaky) - MAX_FLAKY_SHOWN} more (report.json)")
+    return lines
 
 
 def _flips(report: RegressionReport) -> list[str]:

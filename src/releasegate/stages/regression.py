@@ -10,6 +10,7 @@ from releasegate.config.schema import PipelineConfig
 from releasegate.judge.rejudge import with_rejudged
 from releasegate.metrics import MetricCatalog, MetricSpec
 from releasegate.records.baseline import Baseline, FlatBaseline, JudgeScores
+from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import (
     Bound,
     ExampleResult,
@@ -20,11 +21,13 @@ from releasegate.records.core import (
     StageResult,
 )
 from releasegate.records.judge import JudgeOutcome
-from releasegate.records.regression import MetricComparison, RegressionReport
+from releasegate.records.regression import FlakyExample, MetricComparison, RegressionReport
 from releasegate.regression.baseline_compare import IncomparableBaseline, compare_with_baseline
 from releasegate.regression.by_category import baseline_category_rates
+from releasegate.regression.flaky import flaky_note, known_flaky, split_flaky
 from releasegate.stages.base import Evidence, RunInputs
 from releasegate.store.attempts import previous_attempts
+from releasegate.store.history import flaky_items
 
 NAME = "regression"
 
@@ -68,6 +71,8 @@ class RegressionStage:
             judge=judge_scores_of(evidence.judge),
             clusters={e.id: e.cluster for e in inputs.benchmark.examples if e.cluster} or None,
             attempt=attempt_of(inputs),
+            flaky=flaky_of(inputs),
+            benchmark_fingerprint=inputs.benchmark.fingerprint,
         )
         evidence.regression = report
         notes = [*report.warnings]
@@ -97,26 +102,33 @@ def compare_run(
     judge: JudgeScores | None,
     clusters: Mapping[str, str] | None = None,
     attempt: int = 1,
+    flaky: Mapping[str, str] | None = None,
+    benchmark_fingerprint: str | None = None,
 ) -> RegressionReport:
     """Compare a run's findings with a baseline under ``settings.on_incomparable``.
 
     ``clusters`` (example id -> cluster) makes paired tests cluster-robust;
-    ``attempt`` is this model's attempt number at the gate (anytime-valid mode).
+    ``attempt`` is this model's attempt number at the gate (anytime-valid mode);
+    ``flaky`` (example id -> why) are the examples known to be flaky, treated as
+    ``settings.flaky`` says; the baseline's noise floor is reported when it was
+    measured on ``benchmark_fingerprint``.
 
     Raises:
         IncomparableBaseline: nothing to compare and the policy is ``error``.
     """
+    noise, noise_warning = _noise_floor(baseline, benchmark_fingerprint)
     try:
-        report = compare_with_baseline(
+        report = _compare(
             examples,
             metrics,
-            baseline,
+            baseline=baseline,
+            source=source,
             settings=settings,
             catalog=catalog,
             judge=judge,
-            source=source,
             clusters=clusters,
             attempt=attempt,
+            flaky=known_flaky(flaky, noise),
         )
     except IncomparableBaseline as exc:
         if settings.on_incomparable == "error":
@@ -127,7 +139,69 @@ def compare_run(
     if isinstance(baseline, Baseline):
         rates = baseline_category_rates(baseline, catalog)
         report = report.model_copy(update={"baseline_categories": rates})
-    return report
+    warnings = [*report.warnings, *([noise_warning] if noise_warning else [])]
+    return report.model_copy(update={"noise_floor": noise, "warnings": warnings})
+
+
+def _noise_floor(
+    baseline: Baseline | FlatBaseline, benchmark_fingerprint: str | None
+) -> tuple[NoiseFloor | None, str | None]:
+    noise = baseline.noise_floor if isinstance(baseline, Baseline) else None
+    if noise is None or benchmark_fingerprint in (None, noise.benchmark_fingerprint):
+        return noise, None
+    return None, (
+        f"the baseline's A/A noise floor was measured on another benchmark "
+        f"({noise.benchmark_fingerprint[:19]}); not shown"
+    )
+
+
+def _compare(
+    examples: Sequence[ExampleResult],
+    metrics: Mapping[str, MetricValue],
+    *,
+    baseline: Baseline | FlatBaseline,
+    source: str,
+    settings: RegressionSettings,
+    catalog: MetricCatalog,
+    judge: JudgeScores | None,
+    clusters: Mapping[str, str] | None,
+    attempt: int,
+    flaky: Mapping[str, str],
+) -> RegressionReport:
+    """The comparison itself, with flaky examples handled as ``settings.flaky`` says."""
+    listed: list[FlakyExample] = []
+    excluded = 0
+    if isinstance(baseline, Baseline) and flaky:
+        examples, listed, excluded = split_flaky(examples, baseline, flaky, policy=settings.flaky)
+    report = compare_with_baseline(
+        examples,
+        metrics,
+        baseline,
+        settings=settings,
+        catalog=catalog,
+        judge=judge,
+        source=source,
+        clusters=clusters,
+        attempt=attempt,
+    )
+    note = flaky_note(listed, policy=settings.flaky, excluded=excluded)
+    return report.model_copy(
+        update={
+            "flaky": listed,
+            "flaky_policy": settings.flaky,
+            "n_flaky_excluded": excluded,
+            "warnings": [*report.warnings, *([note] if note else [])],
+        }
+    )
+
+
+def flaky_of(inputs: RunInputs) -> dict[str, str]:
+    """Examples of this benchmark that flipped between runs of one model (the run history)."""
+    history = inputs.config.output.history_path
+    if history is None:
+        return {}
+    found = flaky_items(Path(history), benchmark_fingerprint=inputs.benchmark.fingerprint)
+    return {example_id: item.describe() for example_id, item in found.items()}
 
 
 def attempt_of(inputs: RunInputs) -> int:
@@ -179,10 +253,14 @@ def regression_gates(report: RegressionReport) -> list[GateResult]:
                 explanation=f"no regression check ran: {report.incomparable}",
             )
         ]
-    return [_regression_gate(c, gate_type) for c in report.metrics.values()]
+    noise = report.noise_floor
+    return [
+        _regression_gate(c, gate_type, noise.describe(c.name) if noise else None)
+        for c in report.metrics.values()
+    ]
 
 
-def _regression_gate(c: MetricComparison, gate_type: GateType) -> GateResult:
+def _regression_gate(c: MetricComparison, gate_type: GateType, noise: str | None) -> GateResult:
     if c.mode == "non_inferiority":
         rule = f"non-inferior within {c.margin:g}"
     else:
@@ -205,6 +283,8 @@ def _regression_gate(c: MetricComparison, gate_type: GateType) -> GateResult:
         explanation += f"; {c.clusters} clusters, design effect {c.design_effect:.3g}"
     if c.attempt is not None:
         explanation += f"; anytime-valid attempt {c.attempt} at alpha {c.alpha:.3g}"
+    if noise is not None:
+        explanation += f"; {noise}"
     if c.reasons:
         explanation += ". " + " ".join(c.reasons)
     return GateResult(

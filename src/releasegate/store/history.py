@@ -1,7 +1,13 @@
 """Run history in SQLite (embedded, no server): every run, its decision and metrics.
 
-Two tables: ``runs`` (one row per run) and ``metrics`` (one row per run and metric).
-Writes happen in one transaction, so a crash never leaves a run half-recorded.
+Three tables: ``runs`` (one row per run), ``metrics`` (one row per run and metric)
+and ``example_outcomes`` (one row per run and example: its headline outcome, keyed
+by model and benchmark fingerprint, from ``run`` and from ``calibrate``). Writes
+happen in one transaction, so a crash never leaves a run half-recorded.
+
+Schema versions (``PRAGMA user_version``): 0 = runs and metrics only (databases
+written before per-example outcomes were kept; they open unchanged and gain the
+empty table), 1 = with ``example_outcomes``. Opening a database migrates it.
 """
 
 from __future__ import annotations
@@ -39,7 +45,40 @@ CREATE TABLE IF NOT EXISTS metrics (
     PRIMARY KEY (run_id, name)
 );
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at);
+CREATE TABLE IF NOT EXISTS example_outcomes (
+    run_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    model_fingerprint TEXT NOT NULL,
+    benchmark_fingerprint TEXT NOT NULL,
+    example_id TEXT NOT NULL,
+    input_hash TEXT NOT NULL,
+    outcome INTEGER,
+    PRIMARY KEY (run_id, example_id)
+);
+CREATE INDEX IF NOT EXISTS outcomes_by_item
+    ON example_outcomes(benchmark_fingerprint, model_fingerprint, example_id);
 """
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of a database this releasegate wrote or migrated."""
+OUTCOME_METRIC = "accuracy"
+"""The per-example outcome kept in the history (the headline metric)."""
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create missing tables and migrate an older database to ``SCHEMA_VERSION``.
+
+    Version 0 -> 1 only adds ``example_outcomes`` (the old rows stay as they are).
+    Nothing is written to a database that is already current.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"history schema version {version} is newer than this releasegate's "
+            f"({SCHEMA_VERSION}); upgrade releasegate"
+        )
+    conn.executescript(_SCHEMA)
+    if version < SCHEMA_VERSION:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +100,7 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with closing(sqlite3.connect(path)) as conn:
-            conn.executescript(_SCHEMA)
+            _ensure_schema(conn)
             with conn:  # one transaction
                 yield conn
     except sqlite3.DatabaseError as exc:
@@ -79,7 +118,7 @@ def check_history(path: Path) -> None:
     """
     try:
         with closing(sqlite3.connect(path)) as conn:
-            conn.executescript(_SCHEMA)
+            _ensure_schema(conn)
             problem = conn.execute("PRAGMA quick_check").fetchone()[0]
             if problem != "ok":
                 raise OutputError(f"{path}: run history database is corrupt: {problem}")
@@ -108,7 +147,7 @@ def pending_run(path: Path, result: PipelineResult, run_dir: Path) -> Iterator[P
     pending = PendingRun(conn, path)
     try:
         try:
-            conn.executescript(_SCHEMA)
+            _ensure_schema(conn)
             conn.execute("BEGIN IMMEDIATE")
             _insert(conn, result, run_dir)
         except sqlite3.Error as exc:
@@ -181,6 +220,77 @@ def _insert(conn: sqlite3.Connection, result: PipelineResult, run_dir: Path) -> 
             for name, mv in result.metric_details.items()
         ],
     )
+    _insert_outcomes(conn, result, source="run")
+
+
+def _insert_outcomes(conn: sqlite3.Connection, result: PipelineResult, *, source: str) -> None:
+    run = result.run
+    conn.execute("DELETE FROM example_outcomes WHERE run_id = ?", (run.run_id,))
+    conn.executemany(
+        "INSERT INTO example_outcomes VALUES (?,?,?,?,?,?,?)",
+        [
+            (
+                run.run_id,
+                source,
+                run.model_fingerprint,
+                run.benchmark_fingerprint,
+                e.id,
+                e.input_hash,
+                None
+                if e.outcomes.get(OUTCOME_METRIC) is None
+                else int(bool(e.outcomes[OUTCOME_METRIC])),
+            )
+            for e in result.examples
+        ],
+    )
+
+
+def record_outcomes(path: Path, result: PipelineResult, *, source: str) -> None:
+    """Keep one run's per-example outcomes (``source``: ``run`` or ``calibrate``).
+
+    Raises:
+        InputError: the database is unusable.
+    """
+    with _connect(path) as conn:
+        _insert_outcomes(conn, result, source=source)
+
+
+@dataclass(frozen=True)
+class FlakyItem:
+    """An example whose outcome changed between runs of the same model."""
+
+    example_id: str
+    model_fingerprint: str
+    runs: int
+    """Runs of that model with an outcome for it."""
+    right: int
+    """Of which right."""
+
+    def describe(self) -> str:
+        """One line: right in k of n runs of model <fingerprint>."""
+        return f"right in {self.right} of {self.runs} runs of model {self.model_fingerprint[:19]}"
+
+
+def flaky_items(path: Path, *, benchmark_fingerprint: str) -> dict[str, FlakyItem]:
+    """Examples of this benchmark whose outcome changed between runs of one model fingerprint.
+
+    Runs and A/A calibration runs count alike; an example whose input changed is a
+    different item (grouped by input hash too). Returns id -> the first model it flipped for.
+    """
+    if not path.exists():
+        return {}
+    query = (
+        "SELECT example_id, model_fingerprint, COUNT(*), SUM(outcome) FROM example_outcomes "
+        "WHERE benchmark_fingerprint = ? AND outcome IS NOT NULL "
+        "GROUP BY model_fingerprint, example_id, input_hash "
+        "HAVING MIN(outcome) != MAX(outcome) ORDER BY example_id, model_fingerprint"
+    )
+    with _connect(path) as conn:
+        rows = conn.execute(query, (benchmark_fingerprint,)).fetchall()
+    found: dict[str, FlakyItem] = {}
+    for example_id, model, runs, right in rows:
+        found.setdefault(example_id, FlakyItem(example_id, model, int(runs), int(right)))
+    return found
 
 
 def list_runs(path: Path, *, limit: int = 20, benchmark: str | None = None) -> list[RunRow]:

@@ -41,6 +41,7 @@ def baseline_from_result(result: PipelineResult) -> Baseline:
         judge=judge_scores(result),
         passed_under=recorded_bar(result.run.config),
         judge_config_hash=judge_config_hash(result.run.config),
+        noise_floor=result.noise_floor,
     )
 
 

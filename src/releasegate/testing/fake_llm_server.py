@@ -135,6 +135,31 @@ def order_sensitive_verdict(system: str, user: str) -> Verdict:
     return {"rationale": honest["rationale"], "scores": biased}
 
 
+def nondeterministic(
+    answer: Callable[[str, str], Verdict], *, wrong: str, flip_rate: float, seed: int = 0
+) -> Callable[[str, str], Verdict]:
+    """A reply function that answers like ``answer``, but ``wrong`` with probability ``flip_rate``.
+
+    A server whose identical requests get different replies (sampling at
+    temperature > 0, batch-dependent numerics). Whether the k-th request with a
+    given prompt is answered wrongly depends only on (seed, k, prompt), so a
+    test's replies repeat whatever order concurrent requests arrive in; thread-safe.
+    """
+    import random
+
+    seen: dict[tuple[str, str], int] = {}
+    lock = threading.Lock()
+
+    def reply(system: str, user: str) -> Verdict:
+        with lock:
+            k = seen.get((system, user), 0)
+            seen[(system, user)] = k + 1
+        flip = random.Random(f"{seed}:{k}:{system}:{user}").random() < flip_rate
+        return wrong if flip else answer(system, user)
+
+    return reply
+
+
 @dataclass
 class _State:
     verdict: Callable[[str, str], Verdict]
