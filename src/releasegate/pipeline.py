@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 
 STAGE_ORDER = (
     "generation",
+    "determinism",
     "automated_metrics",
     "safety",
     "safety_delta",
@@ -156,6 +157,7 @@ class EvaluationPipeline:
             judge=evidence.judge,
             regression=evidence.regression,
             safety=evidence.safety,
+            determinism=evidence.determinism,
             run=manifest,
             errors=outcome.errors,
         )
