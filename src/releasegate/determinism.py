@@ -107,7 +107,7 @@ def likely_causes(
             "traffic, reduce in a different order or route to another replica (ask for "
             "batch-invariant kernels or a fixed seed, if the server offers them)"
         )
-    elif batch_size > 1:
+    elif batch_size > 1 and temperature == 0:
         causes.append(
             f"batch-size or padding-dependent numerics: the first generation ran in "
             f"batches of {batch_size} (left padded), the check one example at a time; "

@@ -102,9 +102,7 @@ def clustered_rate(
         return None
     values = np.concatenate([np.r_[np.ones(c[0]), np.zeros(c[1] - c[0])] for _, c in used])
     labels = np.concatenate([np.full(c[1], i) for i, (_, c) in enumerate(used)])
-    failed = sum(
-        sum(1 for out in (e.output, *e.draw_outputs) if out is None) for e, _ in used
-    )
+    failed = sum(sum(1 for out in (e.output, *e.draw_outputs) if out is None) for e, _ in used)
     return MetricValue(
         name=name,
         value=float(values.mean()),
