@@ -122,7 +122,9 @@ def _clustered_wilson(values: np.ndarray, labels: np.ndarray, *, level: float) -
         grouped = ClusteredDifferences.from_outcomes(
             values, second=np.zeros_like(values), clusters=labels
         )
-        n_eff = min(float(total), max(float(clusters), total / grouped.design_effect))
+        effect = grouped.design_effect  # 0 when every example's mean is the overall mean
+        n_eff = float(total) if effect <= 0 else total / effect
+        n_eff = min(float(total), max(float(clusters), n_eff))
     p = float(values.mean())
     z = normal_quantile(0.5 + level / 2.0)
     z2 = z * z

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
@@ -128,6 +129,27 @@ def order_sensitive_verdict(system: str, user: str) -> Verdict:
         for i, (name, score) in enumerate(scores.items())
     }
     return {"rationale": honest["rationale"], "scores": biased}
+
+
+def sampling_verdict(
+    options: Callable[[str, str], Sequence[Verdict]], *, seed: int = 0
+) -> Callable[[str, str], Verdict]:
+    """Replies of a nondeterministic server: one of ``options(system, user)`` per request.
+
+    The choice is seeded (``seed``) and thread-safe, so a test is repeatable while
+    the same prompt sent twice may get different replies, as from a server that
+    samples or batches with other traffic. Install it with
+    :meth:`FakeLLMServer.set_verdict`.
+    """
+    rng = random.Random(seed)
+    lock = threading.Lock()
+
+    def verdict(system: str, user: str) -> Verdict:
+        choices = options(system, user)
+        with lock:
+            return choices[rng.randrange(len(choices))]
+
+    return verdict
 
 
 @dataclass
