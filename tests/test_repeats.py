@@ -4,6 +4,7 @@ the local chat-completions server answering nondeterministically, real baselines
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from releasegate.config import parse_config
 from releasegate.errors import ConfigError
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.records.run import PipelineResult
+from releasegate.report.html import render_html
 from releasegate.report.markdown import render_markdown
 from releasegate.store.baseline import write_baseline
 from releasegate.store.snapshot import baseline_from_result
@@ -168,3 +170,20 @@ def test_report_json_round_trips_draws_and_the_determinism_report(
     loaded = PipelineResult.model_validate(json.loads(result.model_dump_json()))
     assert loaded.determinism == result.determinism
     assert loaded.examples[2].draw_outcomes == result.examples[2].draw_outcomes
+
+
+def test_changed_outputs_are_escaped_in_every_report(tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script> | ```x``` [link](http://evil.example)"
+    with FakeLLMServer() as srv:
+        srv.set_verdict(sampling_verdict(lambda s, u: [RIGHT[u], hostile], seed=5))
+        config = _endpoint("determinism:\n  enabled: true\n  min_items: 40\n")
+        result = _run(tmp_path, config, srv.openai_base_url)
+    assert result.determinism is not None and result.determinism.n_changed > 0
+    assert any("<script>" in c.before + c.after for c in result.determinism.changed)
+    md = render_markdown(result)
+    section = md[md.index("## Determinism check") :]
+    # only inside code spans (inert text), never as markup
+    outside_code = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", section)
+    assert "<script>" in section and "<script>" not in outside_code
+    page = render_html(result)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
