@@ -187,3 +187,13 @@ def test_changed_outputs_are_escaped_in_every_report(tmp_path: Path) -> None:
     assert "<script>" in section and "<script>" not in outside_code
     page = render_html(result)
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def test_the_default_determinism_gate_comes_only_with_the_check() -> None:
+    assert all(g.metric != "determinism_changed_rate" for g in parse_config("").effective_gates())
+    gates = parse_config("determinism:\n  enabled: true\n").effective_gates()
+    gate = next(g for g in gates if g.metric == "determinism_changed_rate")
+    assert gate.gate_type.value == "warning" and gate.threshold == 0.0
+    # a config's own gates are its own: nothing is added to them
+    own = parse_config(SEED_CONFIG + "determinism:\n  enabled: true\n").effective_gates()
+    assert [g.name for g in own] == ["format", "accuracy"]

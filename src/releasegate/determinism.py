@@ -22,10 +22,7 @@ CONTEXT_CHARS = 30
 
 
 def sample_ids(ids: Sequence[str], *, rate: float, min_items: int, seed: int) -> list[str]:
-    """A seeded sample of ``max(min_items, ceil(rate * n))`` ids (all when fewer), shuffled.
-
-    The order is the shuffled one: regenerated in it, no example keeps its batch-mates.
-    """
+    """A seeded sample of ``max(min_items, ceil(rate * n))`` ids (all when fewer)."""
     size = min(len(ids), max(min_items, math.ceil(rate * len(ids))))
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(ids), size=size, replace=False)

@@ -14,7 +14,7 @@ class DeterminismSettings(BaseModel):
 
     enabled: bool = False
     """Run the check: a seeded sample is generated a second time, one example per
-    request (batch size 1, shuffled order) and never from the generation cache, and
+    request (batch size 1) and never from the generation cache, and
     every output that differs from the first generation is listed. Turning it on also
     adds a warning gate ``determinism_changed_rate <= 0`` to the built-in gates."""
     sample_rate: float = Field(default=0.1, gt=0.0, le=1.0)

@@ -37,7 +37,7 @@ class DeterminismReport(_Record):
     batch_size: int
     """``generation.batch_size`` of the first generation."""
     check_batch_size: int
-    """Batch size of the regeneration (1: every example alone, shuffled order)."""
+    """Batch size of the regeneration (1: every example alone)."""
     expected_to_change: bool = False
     """Sampling (``temperature`` > 0): outputs are expected to differ, and still measured."""
     causes: list[str] = Field(default_factory=list)

@@ -220,10 +220,17 @@ class AutomatedMetricsStage:
         )
         metrics.update(error_rates(examples))
         repeats = inputs.config.generation.repeats
+        notes: list[str] = []
         if repeats > 1:
             metrics.update(pass_k_metrics(examples, key=PASS_K_OUTCOME, k=repeats))
+            notes.append(
+                f"{repeats} draws per example: rates are means over all draws (intervals "
+                f"clustered by example); pass_at_k and pass_hat_k are pass@{repeats} and "
+                f"pass^{repeats} of {PASS_K_OUTCOME}"
+            )
         failed = sum(1 for e in examples if e.output is None)
-        notes = [f"{failed} example(s) had no output and count as failures"] if failed else []
+        if failed:
+            notes.append(f"{failed} example(s) had no output and count as failures")
         notes += error_type_notes(examples)
         return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
 
