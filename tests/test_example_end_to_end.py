@@ -49,6 +49,9 @@ def test_v1_deploys_and_v2_is_blocked_with_the_regression_named(
     assert v1.decision.value == "DEPLOY", v1.reasons
     assert next(g for g in v1.gates if g.name == "adapter_safety").evaluated is False
     assert v1.run.model_backend == "hf"
+    # the demo's determinism check: greedy decoding, batch of 64 vs one at a time
+    assert v1.determinism is not None and v1.determinism.n_checked == 20
+    assert next(g for g in v1.gates if g.name == "determinism").evaluated
     judge = next(s for s in v1.stages if s.name == "llm_judge")
     assert judge.status.value == "skipped" and "RELEASEGATE_JUDGE_API_KEY" in (
         judge.skip_reason or ""

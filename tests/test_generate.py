@@ -10,7 +10,8 @@ import pytest
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.errors import BackendError
 from releasegate.generate import run_generation
-from releasegate.store.generation_cache import GenerationCache
+from releasegate.stages.common import draw_seed
+from releasegate.store.generation_cache import GenerationCache, generation_key
 
 
 class FakeBackend:
@@ -173,3 +174,45 @@ def test_outputs_that_echo_a_credential_are_never_cached(tmp_path: Path) -> None
     cache.close()
     assert hit is not None and hit.text == clean.text
     assert secret.encode() not in (tmp_path / "g.sqlite").read_bytes()
+
+
+# ---- repeats: one cache entry per draw -------------------------------------------
+_HF_INFO = ModelInfo(
+    backend="hf", ref="x", fingerprint="sha256:abc", details={"dtype": "float32"}, cacheable=True
+)
+
+
+def test_draw_zero_keeps_the_key_old_caches_were_written_under() -> None:
+    # The digest a release without generation.repeats computed for this prompt.
+    params = GenerationParams(temperature=0.8, seed=1234)
+    key = generation_key(_HF_INFO, Prompt(sample_id="a", input="hello"), params)
+    assert key == "ba35d4c91b2313b91bd43b0666d096c44d3f409472eee59db675e8f5eca9b395"
+
+
+def test_every_draw_has_its_own_key_and_seed() -> None:
+    prompt = Prompt(sample_id="a", input="hello")
+    seeds = [draw_seed(1234, d) for d in range(5)]
+    assert seeds[0] == 1234 and len(set(seeds)) == 5
+    assert draw_seed(1235, 1) not in seeds  # neighbouring run seeds do not share draws
+    keys = {
+        generation_key(_HF_INFO, prompt, GenerationParams(seed=seed, draw=d))
+        for d, seed in enumerate(seeds)
+    }
+    assert len(keys) == 5
+    # the index alone separates draws too (a backend that ignores the seed)
+    same_seed = {generation_key(_HF_INFO, prompt, GenerationParams(draw=d)) for d in range(3)}
+    assert len(same_seed) == 3
+
+
+def test_draws_are_cached_and_served_per_draw(tmp_path: Path) -> None:
+    cache = GenerationCache(tmp_path / "g.sqlite")
+    for draw in (0, 1):
+        backend = CountingBackend()
+        params = GenerationParams(draw=draw, seed=draw_seed(7, draw))
+        run_generation(backend, PROMPTS, params=params, max_output_chars=100, cache=cache)
+        assert backend.generated == 10  # draw 1 is not served draw 0's outputs
+    again = CountingBackend()
+    params = GenerationParams(draw=1, seed=draw_seed(7, 1))
+    out, _ = run_generation(again, PROMPTS, params=params, max_output_chars=100, cache=cache)
+    cache.close()
+    assert again.generated == 0 and all(g.cached for g in out.values())

@@ -47,6 +47,7 @@ LAYERS: dict[str, int] = {
     "drift": 3,
     "staleness": 3,
     "baseline_checks": 3,
+    "determinism": 3,
     "export_mlflow": 3,
     "calibration": 3,
     # 4: stages (each wraps one domain package behind the Stage protocol)

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from releasegate.enums import GateType
 from releasegate.records.run import PipelineResult
+from releasegate.report.markdown_repeat import determinism_line, repeats_of
 
 _STYLE = {"DEPLOY": "bold green", "BLOCK": "bold red", "ERROR": "bold yellow"}
 
@@ -102,7 +103,34 @@ def print_summary(console: Console, result: PipelineResult, files: dict[str, Pat
                 "inputs and both outputs are in report.md"
             )
         )
+    _print_repeatability(console, result)
     for warning in result.warnings:
         console.print(Text(f"! {warning}", style="yellow"))
     for name, path in files.items():
         console.print(Text(f"  {name}: {path}"))
+
+
+def _print_repeatability(console: Console, result: PipelineResult) -> None:
+    """pass@k / pass^k with repeats, and the determinism check's count and first changes."""
+    k, details = repeats_of(result), result.metric_details
+    if k > 1 and "pass_at_k" in details and "pass_hat_k" in details:
+        mean = details.get("accuracy")
+        console.print(
+            Text(
+                f"• {k} draws per example: pass@{k} {details['pass_at_k'].value:.3f}, "
+                + (f"accuracy (mean) {mean.value:.3f}, " if mean else "")
+                + f"pass^{k} {details['pass_hat_k'].value:.3f}"
+            )
+        )
+    report = result.determinism
+    if report is not None:
+        ids = ", ".join(c.id for c in report.changed[:5])
+        expected = "; expected with sampling" if report.expected_to_change else ""
+        style = "yellow" if report.n_changed and not report.expected_to_change else ""
+        console.print(
+            Text(
+                f"• determinism: {determinism_line(report)}{expected}"
+                + (f": {ids}" if ids else ""),
+                style=style,
+            )
+        )

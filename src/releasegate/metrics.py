@@ -118,6 +118,8 @@ class Need(str, Enum):
     TOKEN_PRICES = "token prices (`cost.input_price_per_mtok` and `cost.output_price_per_mtok`)"
     GPU_PRICE = "a GPU hourly rate (`cost.gpu_usd_per_hour`)"
     TOKEN_COUNTS = "a backend that reports token counts"
+    REPEATS = "`generation.repeats` of 2 or more"
+    DETERMINISM_CHECK = "the determinism check (`determinism.enabled: true`)"
     REQUEST_TIMING = (
         "a backend that times each request on its own (an endpoint), or a local model "
         "with `generation.latency_sample` set"

@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 
 STAGE_ORDER = (
     "generation",
+    "determinism",
     "automated_metrics",
     "safety",
     "safety_delta",
@@ -159,6 +160,7 @@ class EvaluationPipeline:
             judge=evidence.judge,
             regression=evidence.regression,
             safety=evidence.safety,
+            determinism=evidence.determinism,
             run=manifest,
             errors=outcome.errors,
             noise_floor=noise,

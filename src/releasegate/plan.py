@@ -31,6 +31,8 @@ _FIXES = {
     Need.JUDGE: "set judge.provider, or remove it",
     Need.TOKEN_PRICES: "set the cost: prices, or remove it",
     Need.GPU_PRICE: "set cost.gpu_usd_per_hour, or remove it",
+    Need.REPEATS: "set generation.repeats to 2 or more, or remove it",
+    Need.DETERMINISM_CHECK: "set determinism.enabled: true, or remove it",
 }
 
 

@@ -35,6 +35,9 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     batch_size: int = 16
     seed: int = 0
+    draw: int = 0
+    """Which of ``generation.repeats`` draws this is (0 = the first); ``seed`` already
+    differs per draw, the index only keys the generation cache."""
 
 
 @dataclass(frozen=True)

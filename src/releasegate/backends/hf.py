@@ -10,7 +10,8 @@
   relative to the working directory when that exists, else as a Hub model id.
   The adapter is merged into the base for speed unless the base is quantized.
 
-Generation is greedy (``temperature == 0``) or seeded sampling, in batches of
+Generation is greedy (``temperature == 0``) or seeded sampling (``params.seed``, set
+again at every call; each draw of ``generation.repeats`` has its own seed), in batches of
 ``params.batch_size`` prompts sorted by token length (longest first), left
 padded; results come back in the caller's order. A row stops at EOS, at a stop
 string (``params.stop``: a StoppingCriteria halts the row, and the text is cut

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from releasegate.config.determinism import DeterminismSettings
 from releasegate.config.env_name import check_env_name
 from releasegate.config.gate_policy import GatePolicy, default_gates
 from releasegate.config.gates import Comparison, GateType, QualityGate
@@ -133,6 +134,14 @@ class GenerationSettings(_Section):
     0 turns the pass off. Costs that many unbatched generations; never cached."""
     latency_warmup: int = Field(default=1, ge=0, le=1000)
     """Untimed single requests before the latency pass (first-call set-up is excluded)."""
+    repeats: int = Field(default=1, ge=1, le=100)
+    """Generate every example this many times (draws 0..k-1). With k > 1 each rate
+    metric is the mean over all draws, with an interval that treats the k draws of
+    one example as a cluster, and ``pass_at_k``/``pass_hat_k`` (any / all k draws
+    right) are reported. Draws differ through sampling (``temperature`` > 0: each
+    draw gets its own seed, derived from ``seed`` and the draw index) or a
+    nondeterministic server; greedy local decoding repeats itself. Costs k times the
+    generation; the judge and the safety stages read draw 0 only."""
     cache: bool = True
     """Serve outputs of an unchanged local model from ``<output.dir>/generation_cache.sqlite``
     (and resume an interrupted run). Keyed by the weights' hash, the prompt and these
@@ -218,6 +227,8 @@ class PipelineConfig(_Section):
     """Serving cost per 1,000 requests, from token prices or a GPU hourly rate."""
     safety: SafetySettings = Field(default_factory=SafetySettings)
     """The red-team safety stage; with no ``suite_path`` it is skipped."""
+    determinism: DeterminismSettings = Field(default_factory=DeterminismSettings)
+    """The determinism check: a seeded sample generated again one at a time."""
     output: OutputSettings = Field(default_factory=OutputSettings)
 
     @model_validator(mode="before")
@@ -267,4 +278,7 @@ class PipelineConfig(_Section):
         """The gates this run applies: the configured ones, or the built-in defaults."""
         if self.quality_gates is not None:
             return list(self.quality_gates)
-        return default_gates(with_safety=self.safety.suite_path is not None)
+        return default_gates(
+            with_safety=self.safety.suite_path is not None,
+            with_determinism=self.determinism.enabled,
+        )

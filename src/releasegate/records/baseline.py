@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.records.calibration import NoiseFloor
-from releasegate.records.core import MetricValue
+from releasegate.records.core import MetricValue, count_draws
 
 BASELINE_SCHEMA_VERSION = 1
 BASELINE_KIND = "releasegate-baseline"
@@ -28,6 +28,18 @@ class BaselineExample(_Record):
     field_tp: int | None = None
     field_predicted: int | None = None
     field_expected: int | None = None
+    draw_outcomes: dict[str, list[bool | None]] = Field(default_factory=dict)
+    """Per rate metric, the outcome of each draw when the baseline ran with
+    ``generation.repeats`` > 1 (empty with one draw)."""
+
+    @property
+    def draw_outputs(self) -> list[str | None]:
+        """Outputs of later draws are not kept in a baseline (only draw 0's ``output``)."""
+        return []
+
+    def draw_counts(self, key: str) -> tuple[int, int] | None:
+        """(draws passing ``key``, draws where it applies); None if it applies to none."""
+        return count_draws(self.outcomes, self.draw_outcomes, key)
 
 
 class JudgeScores(_Record):

@@ -23,6 +23,7 @@ __all__ = [
     "MetricValue",
     "PipelineStatus",
     "StageResult",
+    "count_draws",
 ]
 
 
@@ -106,6 +107,28 @@ class ExampleResult(_Record):
     tokens_in: int | None = None
     tokens_out: int | None = None
     finish_reason: str | None = None
+    draw_outcomes: dict[str, list[bool | None]] = Field(default_factory=dict)
+    """With ``generation.repeats`` k > 1: every rate metric's outcome in each of the
+    k draws (draw 0 first; ``outcomes``, ``output`` and the rest are draw 0's).
+    Empty with a single draw."""
+    draw_outputs: list[str | None] = Field(default_factory=list)
+    """With k > 1: the outputs of draws 1 .. k-1 (untrusted text; None: no output)."""
+
+    def draw_counts(self, key: str) -> tuple[int, int] | None:
+        """(draws passing ``key``, draws where it applies), over every draw; None if none."""
+        return count_draws(self.outcomes, self.draw_outcomes, key)
+
+
+def count_draws(
+    outcomes: dict[str, bool | None], draw_outcomes: dict[str, list[bool | None]], key: str
+) -> tuple[int, int] | None:
+    """(passing draws, applicable draws) of ``key``: all draws when recorded, else draw 0."""
+    values = draw_outcomes.get(key)
+    if values is None:
+        single = outcomes.get(key)
+        return None if single is None else (int(single), 1)
+    applicable = [v for v in values if v is not None]
+    return (sum(applicable), len(applicable)) if applicable else None
 
 
 class GateResult(_Record):

@@ -20,6 +20,7 @@ from releasegate.records.core import (
     MetricValue,
     StageResult,
 )
+from releasegate.records.determinism import DeterminismReport
 from releasegate.records.judge import JudgeOutcome
 from releasegate.records.regression import RegressionReport
 from releasegate.records.safety import SafetyReport
@@ -88,6 +89,8 @@ class PipelineResult(_Record):
     """Stage 3: the comparison with the baseline (None without a baseline)."""
     safety: SafetyReport | None = None
     """The red-team stage: every attack and benign control with its outcome."""
+    determinism: DeterminismReport | None = None
+    """The determinism check: the regenerated sample's changed outputs and likely causes."""
     run: RunManifest
     errors: list[str] = Field(default_factory=list)
     noise_floor: NoiseFloor | None = None

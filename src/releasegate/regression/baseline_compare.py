@@ -28,6 +28,7 @@ from releasegate.metrics import MetricCatalog, MetricKey
 from releasegate.records.baseline import Baseline, BaselineExample, FlatBaseline, JudgeScores
 from releasegate.records.core import ExampleResult, MetricValue
 from releasegate.records.regression import FlippedExample, RegressionReport
+from releasegate.regression.draw_means import assess_draw_means, has_draws
 from releasegate.regression.family import MetricFacts, assign_roles, role_summary
 from releasegate.regression.rule import (
     Assessment,
@@ -221,7 +222,7 @@ def _compare_paired(
         )
     assessments: list[Assessment] = []
     facts: list[MetricFacts] = []
-    rows_by_name: dict[str, list[tuple[bool, bool]]] = {}
+    rows_by_name: dict[str, list[tuple[float, float]]] = {}
     warnings: list[str] = []
     for name in settings.metrics:
         found = _paired_metric(name, matched, settings, catalog, clusters=clusters, attempt=attempt)
@@ -277,7 +278,7 @@ def _paired_metric(
     *,
     clusters: Mapping[str, str] | None,
     attempt: int,
-) -> tuple[Assessment, list[tuple[bool, bool]]] | None:
+) -> tuple[Assessment, list[tuple[float, float]]] | None:
     key = MetricKey.parse(name)
     spec = catalog.spec_for(key)
     outcome = spec.outcome_key if spec is not None and spec.outcome_key else key.name
@@ -290,7 +291,18 @@ def _paired_metric(
     ]
     if not used:
         return None
-    rows = [(bool(old.outcomes[outcome]), bool(cur.outcomes[outcome])) for cur, old in used]
+    if has_draws(used, outcome):
+        return assess_draw_means(
+            name,
+            used,
+            outcome,
+            settings=settings,
+            higher_is_better=_higher_is_better(name, catalog),
+            attempt=attempt,
+        )
+    rows: list[tuple[float, float]] = [
+        (bool(old.outcomes[outcome]), bool(cur.outcomes[outcome])) for cur, old in used
+    ]
     table = np.array(rows, dtype=bool)
     labels = None
     if clusters is not None:

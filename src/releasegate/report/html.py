@@ -16,6 +16,7 @@ from releasegate.records.core import MetricValue
 from releasegate.records.run import PipelineResult
 from releasegate.report.html_views import html_views
 from releasegate.report.markdown import headline_metrics, primary_metric, safety_metrics
+from releasegate.report.markdown_repeat import repeats_of
 
 MAX_FAILING = 25
 _BAR_W, _ROW_H, _LABEL_W = 420, 22, 170
@@ -36,6 +37,7 @@ def render_html(result: PipelineResult) -> str:
         safety_metrics=sorted(safety_metrics(result).items()),
         failing=failing[:MAX_FAILING],
         primary=primary,
+        repeats=repeats_of(result),
         **html_views(result, primary=primary),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from releasegate.records.core import ExampleResult, GateResult, MetricValue
 from releasegate.records.run import PipelineResult, spec_of
+from releasegate.report.markdown_repeat import determinism_section, repeats_section
 from releasegate.report.markdown_stages import judge_section, regression_section, safety_section
 from releasegate.report.text import html_text, md_code, md_code_span, md_inline
 
@@ -23,6 +24,8 @@ def render_markdown(result: PipelineResult) -> str:
         regression_section(result.regression),
         _metrics(result),
         _categories(result),
+        repeats_section(result),
+        determinism_section(result.determinism),
         safety_section(result.safety, safety_metrics(result)),
         judge_section(result.judge),
         _stages(result),

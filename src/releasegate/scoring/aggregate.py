@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from releasegate.records.core import ExampleResult, Interval, MetricValue
+from releasegate.scoring.repeats import clustered_rate
 from releasegate.scoring.toolcalls import ERROR_TYPES
 from releasegate.stats.intervals import wilson
 
@@ -33,6 +34,20 @@ class Outcomes(Protocol):
     @property
     def output(self) -> str | None:
         """The model's output; None when it produced none."""
+        ...
+
+    @property
+    def draw_outcomes(self) -> Mapping[str, Sequence[bool | None]]:
+        """Every draw's outcome per key with ``generation.repeats`` > 1 (else empty)."""
+        ...
+
+    @property
+    def draw_outputs(self) -> Sequence[str | None]:
+        """Outputs of draws 1 .. k-1 where the record keeps them (else empty)."""
+        ...
+
+    def draw_counts(self, key: str) -> tuple[int, int] | None:
+        """(passing draws, applicable draws) of ``key``; None if it applies to none."""
         ...
 
 
@@ -123,7 +138,13 @@ def error_type_notes(examples: Sequence[ExampleResult]) -> list[str]:
 
 
 def rate_metric(name: str, examples: Sequence[Outcomes], key: str) -> MetricValue | None:
-    """Proportion of applicable examples passing ``key``, with a Wilson interval."""
+    """Proportion of applicable examples passing ``key``, with a Wilson interval.
+
+    With several draws per example (``generation.repeats``) the proportion is over
+    all draws, with the interval clustered by example (:mod:`releasegate.scoring.repeats`).
+    """
+    if any(e.draw_outcomes for e in examples):
+        return clustered_rate(name, examples, key)
     applicable = [e for e in examples if e.outcomes.get(key) is not None]
     if not applicable:
         return None

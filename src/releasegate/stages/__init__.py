@@ -11,6 +11,7 @@ from releasegate.stages.base import Stage
 
 STAGES: Registry[type[Stage]] = Registry("stage", group="releasegate.stages")
 STAGES.add("generation", "releasegate.stages.generation:GenerationStage")
+STAGES.add("determinism", "releasegate.stages.determinism:DeterminismStage")
 STAGES.add("automated_metrics", "releasegate.stages.automated:AutomatedMetricsStage")
 STAGES.add("safety", "releasegate.stages.safety:SafetyStage")
 STAGES.add("safety_delta", "releasegate.stages.safety_delta:SafetyDeltaStage")

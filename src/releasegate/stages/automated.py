@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from releasegate.backends.base import Generation
@@ -15,6 +17,7 @@ from releasegate.scoring.aggregate import (
     error_rates,
     error_type_notes,
 )
+from releasegate.scoring.repeats import PASS_K_OUTCOME, pass_k_metrics
 from releasegate.scoring.task import ExampleScore, score_example
 from releasegate.scoring.toolcalls import ERROR_TYPES
 from releasegate.stages.base import Evidence, RunInputs
@@ -134,6 +137,40 @@ def _error_rate(error_type: str) -> MetricSpec:
 ERROR_METRICS: tuple[MetricSpec, ...] = tuple(_error_rate(t) for t in ERROR_TYPES)
 """``error_rate_TYPE`` per tool-call error type (and ``[category]``)."""
 
+
+def _pass_k(name: str, description: str) -> MetricSpec:
+    return MetricSpec(
+        name=name,
+        description=description,
+        range=RATE,
+        direction=Direction.HIGHER,
+        kind=Kind.AGGREGATE,
+        stage=NAME,
+        per_category=True,
+        has_interval=True,
+        needs=(Need.REPEATS,),
+        derived_from=(PASS_K_OUTCOME,),
+        fix_hint="read the examples whose draws disagree: the model is right only sometimes "
+        "on them (lower the temperature, or add training data for them)",
+    )
+
+
+REPEAT_METRICS: tuple[MetricSpec, ...] = (
+    _pass_k(
+        "pass_at_k",
+        "pass@k over the k = `generation.repeats` draws of each example: the chance that "
+        "at least one of k draws is accurate (unbiased estimator 1 - C(n-c,k)/C(n,k) per "
+        "example, n draws of which c accurate), averaged over examples.",
+    ),
+    _pass_k(
+        "pass_hat_k",
+        "pass^k over the k = `generation.repeats` draws of each example: the chance that "
+        "all k draws are accurate (unbiased estimator C(c,k)/C(n,k) per example), "
+        "averaged over examples; the reliability figure.",
+    ),
+)
+"""pass@k and pass^k of ``accuracy`` (with ``generation.repeats`` > 1 only)."""
+
 RATE_METRIC_NAMES = tuple(s.name for s in METRICS if s.kind is Kind.BINARY)
 
 
@@ -144,7 +181,7 @@ class AutomatedMetricsStage:
 
     def declare(self, config: PipelineConfig) -> tuple[MetricSpec, ...]:
         """The rate, field and tool-call error-rate metrics."""
-        return METRICS + ERROR_METRICS
+        return METRICS + ERROR_METRICS + REPEAT_METRICS
 
     def optional(self, config: PipelineConfig) -> bool:
         """Never: these are the headline metrics."""
@@ -159,12 +196,20 @@ class AutomatedMetricsStage:
         strip = inputs.config.metrics.strip_code_fences
         generations = evidence.generations
         examples = [
-            _example_result(
-                e,
-                generations[e.id],
-                score_example(
-                    e, generations[e.id].text, validator=inputs.validator, strip_code_fences=strip
+            _with_draws(
+                _example_result(
+                    e,
+                    generations[e.id],
+                    score_example(
+                        e,
+                        generations[e.id].text,
+                        validator=inputs.validator,
+                        strip_code_fences=strip,
+                    ),
                 ),
+                e,
+                evidence.draws.get(e.id, ()),
+                inputs,
             )
             for e in inputs.benchmark.examples
         ]
@@ -175,10 +220,40 @@ class AutomatedMetricsStage:
             rng=np.random.default_rng(inputs.config.seed),
         )
         metrics.update(error_rates(examples))
+        repeats = inputs.config.generation.repeats
+        notes: list[str] = []
+        if repeats > 1:
+            metrics.update(pass_k_metrics(examples, key=PASS_K_OUTCOME, k=repeats))
+            notes.append(
+                f"{repeats} draws per example: rates are means over all draws (intervals "
+                f"clustered by example); pass_at_k and pass_hat_k are pass@{repeats} and "
+                f"pass^{repeats} of {PASS_K_OUTCOME}"
+            )
         failed = sum(1 for e in examples if e.output is None)
-        notes = [f"{failed} example(s) had no output and count as failures"] if failed else []
+        if failed:
+            notes.append(f"{failed} example(s) had no output and count as failures")
         notes += error_type_notes(examples)
         return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
+
+
+def _with_draws(
+    result: ExampleResult, example: Example, draws: Sequence[Generation], inputs: RunInputs
+) -> ExampleResult:
+    """Add every draw's outcomes (and the later draws' outputs) when there are several."""
+    if len(draws) < 2:
+        return result
+    strip = inputs.config.metrics.strip_code_fences
+    later = [
+        score_example(example, g.text, validator=inputs.validator, strip_code_fences=strip)
+        for g in draws[1:]
+    ]
+    outcomes = [result.outcomes, *(score.outcomes for score in later)]
+    return result.model_copy(
+        update={
+            "draw_outcomes": {key: [o.get(key) for o in outcomes] for key in result.outcomes},
+            "draw_outputs": [g.text for g in draws[1:]],
+        }
+    )
 
 
 def _example_result(example: Example, generation: Generation, score: ExampleScore) -> ExampleResult:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from releasegate.benchmark.model import Benchmark
     from releasegate.progress import Progress
     from releasegate.records.baseline import Baseline, FlatBaseline
+    from releasegate.records.determinism import DeterminismReport
     from releasegate.records.judge import JudgeOutcome
     from releasegate.records.regression import RegressionReport
     from releasegate.records.safety import SafetyReport
@@ -54,10 +55,14 @@ class Evidence:
     """What the stages found so far. Each stage fills in only its own fields."""
 
     generations: dict[str, Generation] = field(default_factory=dict)
+    """Draw 0 of every example (what the judge and safety stages read)."""
+    draws: dict[str, list[Generation]] = field(default_factory=dict)
+    """With ``generation.repeats`` k > 1: all k draws per example, draw 0 first."""
     examples: list[ExampleResult] = field(default_factory=list)
     safety: SafetyReport | None = None
     judge: JudgeOutcome | None = None
     regression: RegressionReport | None = None
+    determinism: DeterminismReport | None = None
     metrics: dict[str, MetricValue] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """Findings every report must show (missing outputs, partial coverage, ...)."""
@@ -127,6 +132,8 @@ class PlanFacts:
             Need.GPU_PRICE: cost.gpu_usd_per_hour is not None,
             Need.TOKEN_COUNTS: self.token_counts is not False,
             Need.REQUEST_TIMING: self.per_request_timing is not False,
+            Need.REPEATS: self.config.generation.repeats > 1,
+            Need.DETERMINISM_CHECK: self.config.determinism.enabled,
         }
         return checks[need]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
@@ -14,6 +16,32 @@ from releasegate.redact import known_secrets
 from releasegate.store.generation_cache import GenerationCache
 
 
+@dataclass(frozen=True)
+class GenerationPass:
+    """Which pass over the prompts this is: the draw, and what differs from the run's."""
+
+    draw: int = 0
+    """The draw index (0 .. ``generation.repeats`` - 1); its seed is :func:`draw_seed`."""
+    batch_size: int | None = None
+    """Overrides ``generation.batch_size`` (the determinism check runs one at a time)."""
+    cache: bool = True
+    """False: never served from, nor stored in, the generation cache."""
+
+
+FIRST_PASS = GenerationPass()
+
+
+def draw_seed(seed: int, draw: int) -> int:
+    """The sampling seed of draw ``draw``: ``seed`` itself for draw 0, else a hash of both.
+
+    A hash, not ``seed + draw``: runs with seeds 1234 and 1235 must not share draws.
+    """
+    if draw == 0:
+        return seed
+    digest = hashlib.sha256(f"releasegate-draw:{seed}:{draw}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
 def run_backend(
     backend: Backend,
     inputs: Sequence[tuple[str, str | tuple[ChatMessage, ...]]],
@@ -21,11 +49,13 @@ def run_backend(
     config: PipelineConfig,
     progress: Progress,
     tools: Mapping[str, tuple[ToolFunction, ...]] | None = None,
+    how: GenerationPass = FIRST_PASS,
 ) -> tuple[dict[str, Generation], float]:
     """Run the backend over (id, input) pairs with the config's decoding settings.
 
     ``tools`` gives each id's functions (sent natively when ``model.tool_calls`` is
-    ``native``). Cacheable backends are served from, and write to, the generation cache.
+    ``native``). Cacheable backends are served from, and write to, the generation cache
+    (unless ``how.cache`` is off); ``how.draw`` picks the draw's seed and cache entry.
     """
     gen = config.generation
     prompts = [
@@ -41,10 +71,11 @@ def run_backend(
         max_new_tokens=gen.max_new_tokens,
         temperature=gen.temperature,
         stop=tuple(gen.stop),
-        batch_size=gen.batch_size,
-        seed=config.seed,
+        batch_size=how.batch_size or gen.batch_size,
+        seed=draw_seed(config.seed, how.draw),
+        draw=how.draw,
     )
-    cacheable = gen.cache and backend.info().cacheable
+    cacheable = gen.cache and how.cache and backend.info().cacheable
     secrets = known_secrets(env_names=[config.model.api_key_env, config.judge.api_key_env])
     path = default_generation_cache(config)
     cache = GenerationCache(path, secrets=secrets) if cacheable else None

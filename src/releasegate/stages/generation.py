@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from releasegate.backends.base import Generation
+from releasegate.benchmark.model import ChatMessage
 from releasegate.config.schema import CostSettings, PipelineConfig
 from releasegate.errors import InputError
 from releasegate.latency import PERCENTILES, latency_metrics, token_count_note
@@ -25,7 +26,7 @@ from releasegate.metrics import (
 )
 from releasegate.records.core import MetricValue, PipelineStatus, StageResult
 from releasegate.stages.base import Evidence, RunInputs
-from releasegate.stages.common import run_backend
+from releasegate.stages.common import GenerationPass, run_backend
 
 NAME = "generation"
 
@@ -138,20 +139,22 @@ class GenerationStage:
         """
         config, benchmark = inputs.config, inputs.benchmark
         pairs = [(e.id, e.input) for e in benchmark.examples]
-        tools = {e.id: e.functions for e in benchmark.examples if e.functions}
-        outputs, wall = run_backend(
-            inputs.backend, pairs, config=config, progress=inputs.progress, tools=tools
-        )
-        missing = [g for g in outputs.values() if g.error is not None]
+        draws, wall = _generate_draws(inputs, pairs)
+        outputs = draws[0]
+        everything = {f"{sid}#{d}": g for d, out in enumerate(draws) for sid, g in out.items()}
+        missing = [g for g in everything.values() if g.error is not None]
+        what = "examples" if len(draws) == 1 else "generations"
         if missing and config.model.on_missing == "error":
             first = ", ".join(repr(g.sample_id) for g in missing[:3])
             raise InputError(
-                f"{len(missing)} of {len(pairs)} examples have no output (e.g. {first}): "
-                f"{missing[0].error}. Set model.on_missing: fail_example to score them as "
-                "failures"
+                f"{len(missing)} of {len(everything)} {what} have no output (e.g. "
+                f"{first}): {missing[0].error}. Set model.on_missing: fail_example to score "
+                "them as failures"
             )
         evidence.generations = outputs
-        fresh = {k: g for k, g in outputs.items() if not g.cached}
+        if len(draws) > 1:
+            evidence.draws = {sid: [out[sid] for out in draws] for sid, _ in pairs}
+        fresh = {k: g for k, g in everything.items() if not g.cached}
         metrics = _throughput(fresh, wall)
         metrics.update(_cost(outputs, fresh, wall, config.cost))
         notes: list[str] = []
@@ -166,18 +169,45 @@ class GenerationStage:
             notes.append(tokens_note)
         if missing:
             warning = (
-                f"{len(missing)} of {len(pairs)} examples have no output and count as "
-                f"failures (e.g. {missing[0].sample_id!r}: {missing[0].error})"
+                f"{len(missing)} of {len(everything)} {what} have no output and count "
+                f"as failures (e.g. {missing[0].sample_id!r}: {missing[0].error})"
             )
             evidence.warnings.append(warning)
             notes.append(warning)
-        if len(fresh) < len(outputs):
+        if len(fresh) < len(everything):
             notes.append(
-                f"{len(outputs) - len(fresh)} of {len(outputs)} outputs served from the "
+                f"{len(everything) - len(fresh)} of {len(everything)} outputs served from the "
                 "generation cache (same weights, prompts and settings); throughput covers "
                 "the rest"
             )
+        if len(draws) > 1:
+            notes.append(
+                f"generation.repeats {len(draws)}: every example generated {len(draws)} times "
+                f"(temperature {config.generation.temperature:g}); rate metrics are means over "
+                "all draws, the judge and safety stages read draw 0"
+            )
         return StageResult(name=NAME, status=PipelineStatus.SUCCESS, metrics=metrics, notes=notes)
+
+
+def _generate_draws(
+    inputs: RunInputs, pairs: list[tuple[str, str | tuple[ChatMessage, ...]]]
+) -> tuple[list[dict[str, Generation]], float]:
+    """Every draw of ``generation.repeats`` (draw 0 first) and their summed wall time."""
+    tools = {e.id: e.functions for e in inputs.benchmark.examples if e.functions}
+    draws: list[dict[str, Generation]] = []
+    wall = 0.0
+    for draw in range(inputs.config.generation.repeats):
+        outputs, seconds = run_backend(
+            inputs.backend,
+            pairs,
+            config=inputs.config,
+            progress=inputs.progress,
+            tools=tools,
+            how=GenerationPass(draw=draw),
+        )
+        draws.append(outputs)
+        wall += seconds
+    return draws, wall
 
 
 def _metric(spec_name: str, value: float, n: int) -> MetricValue:

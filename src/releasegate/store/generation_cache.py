@@ -34,7 +34,11 @@ CREATE TABLE IF NOT EXISTS generations (
 
 
 def generation_key(info: ModelInfo, prompt: Prompt, params: GenerationParams) -> str:
-    """sha256 over everything that determines an output (not the example id)."""
+    """sha256 over everything that determines an output (not the example id).
+
+    The draw index (``params.draw``) is part of the key from draw 1 on, so the k
+    draws of ``generation.repeats`` are k entries; draw 0 keeps the key it always had.
+    """
     raw_input: object = (
         prompt.input
         if isinstance(prompt.input, str)
@@ -53,6 +57,8 @@ def generation_key(info: ModelInfo, prompt: Prompt, params: GenerationParams) ->
             params.seed,
             # the functions an example offers (only where it has any: old keys stay valid)
             *([[[f.name, f.parameters] for f in prompt.tools]] if prompt.tools else []),
+            # draws after the first of generation.repeats (draw 0 keeps the old key)
+            *([["draw", params.draw]] if params.draw else []),
         ],
         ensure_ascii=False,
     ).encode("utf-8")

@@ -35,6 +35,7 @@ def baseline_from_result(result: PipelineResult) -> Baseline:
                 field_tp=e.field_tp,
                 field_predicted=e.field_predicted,
                 field_expected=e.field_expected,
+                draw_outcomes=e.draw_outcomes,
             )
             for e in result.examples
         ],

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
@@ -145,8 +146,6 @@ def nondeterministic(
     given prompt is answered wrongly depends only on (seed, k, prompt), so a
     test's replies repeat whatever order concurrent requests arrive in; thread-safe.
     """
-    import random
-
     seen: dict[tuple[str, str], int] = {}
     lock = threading.Lock()
 
@@ -158,6 +157,27 @@ def nondeterministic(
         return wrong if flip else answer(system, user)
 
     return reply
+
+
+def sampling_verdict(
+    options: Callable[[str, str], Sequence[Verdict]], *, seed: int = 0
+) -> Callable[[str, str], Verdict]:
+    """Replies of a nondeterministic server: one of ``options(system, user)`` per request.
+
+    The choice is seeded (``seed``) and thread-safe, so a test is repeatable while
+    the same prompt sent twice may get different replies, as from a server that
+    samples or batches with other traffic. Install it with
+    :meth:`FakeLLMServer.set_verdict`.
+    """
+    rng = random.Random(seed)
+    lock = threading.Lock()
+
+    def verdict(system: str, user: str) -> Verdict:
+        choices = options(system, user)
+        with lock:
+            return choices[rng.randrange(len(choices))]
+
+    return verdict
 
 
 @dataclass
