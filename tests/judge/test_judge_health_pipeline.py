@@ -69,7 +69,9 @@ def _judge_gate(result: PipelineResult) -> dict[str, object]:
 def test_a_stable_judge_keeps_its_gates_blocking(
     judge_server: FakeLLMServer, tmp_path: Path
 ) -> None:
-    result = _run(tmp_path, _config(judge_server, tmp_path), example_rows(40))
+    # Calibration is required by default; this test is about the perturbation check.
+    text = _config(judge_server, tmp_path, "  health: {require_calibration: false}\n")
+    result = _run(tmp_path, text, example_rows(40))
     assert result.judge is not None and result.judge.health is not None
     assert result.judge.health.status == "healthy"
     assert result.metrics["judge_perturbation_flip_rate"] == 0.0

@@ -84,7 +84,7 @@ class JudgeHealthConfig(BaseModel):
     """Lowest quadratic-weighted Cohen's kappa (any criterion) of the stored calibration."""
     max_perturbation_flip_rate: float = Field(default=0.2, ge=0.0, le=1.0)
     """Highest share of per-criterion verdicts that may change under the perturbation check."""
-    require_calibration: bool = False
+    require_calibration: bool = True
     """Treat the judge as unhealthy when no calibration is stored for its config hash."""
     on_unhealthy: Literal["warn", "block"] = "warn"
     """``warn``: gates on judge metrics become warnings with a loud note; ``block``: BLOCK."""
