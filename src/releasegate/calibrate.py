@@ -29,13 +29,17 @@ MAX_RUNS = 20
 
 
 def calibration_config(config: PipelineConfig) -> PipelineConfig:
-    """The run's config for an A/A run: no cache, judge, red-team suite, latency pass or gates."""
+    """The run's config for an A/A run: no cache, judge, suite, latency pass or gates.
+
+    The determinism check is off too: the A/A runs are themselves the repeatability check.
+    """
     generation = config.generation.model_copy(update={"cache": False, "latency_sample": 0})
     return config.model_copy(
         update={
             "generation": generation,
             "judge": config.judge.model_copy(update={"enabled": False}),
             "safety": config.safety.model_copy(update={"suite_path": None}),
+            "determinism": config.determinism.model_copy(update={"enabled": False}),
             "quality_gates": [],
             "gates": config.gates.model_copy(update={"allow_no_blocking_gates": True}),
             "llm_judge_sample_rate": None,
