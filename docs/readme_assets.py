@@ -91,7 +91,12 @@ def main() -> int:
         print("the demo failed; assets not updated", file=sys.stderr)
         return 1
     run_dir = blocked_run()
-    screenshot(run_dir / "report.html", SHOT)
+    # The page as a reader of the README should see it: paths relative to the repository.
+    page = DEMO_OUT / ".readme-report.html"
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    page.write_text(html.replace(f"{ROOT}/", ""), encoding="utf-8")
+    screenshot(page, SHOT)
+    page.unlink()
     report_md = (run_dir / "report.md").read_text(encoding="utf-8")
     update_readme(excerpt(report_md.replace(f"{ROOT}/", "")))
     print(f"wrote {SHOT.relative_to(ROOT)} and the README excerpt from {run_dir.relative_to(ROOT)}")
