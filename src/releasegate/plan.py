@@ -168,16 +168,20 @@ def _check_pairable(key: MetricKey, spec: MetricSpec, *, where: str) -> None:
 
 
 def check_judge_provider(config: PipelineConfig) -> None:
-    """A configured judge provider must be registered.
+    """A configured judge provider, and every juror's, must be registered.
 
     Raises:
-        ConfigError: with a did-you-mean.
+        ConfigError: naming the field, with a did-you-mean.
     """
-    if config.judge.provider is not None:
+    named = [("judge.provider", config.judge.provider)]
+    named += [(f"judge.jury[{i}].provider", j.provider) for i, j in enumerate(config.judge.jury)]
+    for field, provider in named:
+        if provider is None:
+            continue
         try:
-            PROVIDERS.check(config.judge.provider)
+            PROVIDERS.check(provider)
         except ConfigError as exc:
-            raise ConfigError(f"judge.provider: {exc}") from exc
+            raise ConfigError(f"{field}: {exc}") from exc
 
 
 def check_judge_ready(

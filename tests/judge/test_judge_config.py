@@ -19,6 +19,15 @@ def test_unknown_provider_suggests_a_name() -> None:
         PROVIDERS.check("antropic")
 
 
+def test_a_mistyped_juror_provider_is_caught_before_any_model_runs() -> None:
+    jury = [{"provider": "openai", "model": "a"}, {"provider": "antropic", "model": "b"}]
+    config = PipelineConfig.model_validate(
+        {"judge": {"provider": "openai", "model": "m", "jury": jury}}
+    )
+    with pytest.raises(ConfigError, match=r"judge.jury\[1\].provider: unknown judge provider"):
+        validate_setup(config, None)
+
+
 def test_unknown_keys_and_bad_anchors_are_rejected() -> None:
     with pytest.raises(ValidationError):
         JudgeConfig.model_validate({"provider": "openai", "model": "m", "sample_rat": 0.2})
