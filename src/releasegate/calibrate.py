@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from releasegate.backends.registry import load_backend
 from releasegate.calibration.files import check_noise_floor
 from releasegate.calibration.noise import Rule, measure_noise
 from releasegate.config.schema import PipelineConfig
@@ -62,7 +63,8 @@ def calibrate(
     that items that flip between identical runs are known as flaky later.
 
     Raises:
-        ConfigError: fewer than 2 or more than ``MAX_RUNS`` runs, or a bad target.
+        ConfigError: fewer than 2 or more than ``MAX_RUNS`` runs, a bad target, or a
+            model reference no backend can take.
         StageError: a run failed (its errors are named).
     """
     if not 2 <= runs <= MAX_RUNS:
@@ -72,9 +74,11 @@ def calibrate(
     settings = calibration_config(config)
     started = time.perf_counter()
     results: list[PipelineResult] = []
+    # One backend for every run: it loads its weights on the first generation, once.
+    backend = load_backend(model_path, settings.model)
     for index in range(runs):
         result = EvaluationPipeline(settings, progress=progress or NullProgress()).run(
-            model_path=model_path, benchmark_path=benchmark_path
+            model_path=model_path, benchmark_path=benchmark_path, backend=backend
         )
         if result.errors:
             raise StageError(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from releasegate import __version__
-from releasegate.backends.base import ReportsNotes, recorded_config
+from releasegate.backends.base import Backend, ReportsNotes, recorded_config
 from releasegate.backends.registry import check_backend_name, load_backend
 from releasegate.baseline_checks import check_baseline as check_baseline_bar
 from releasegate.benchmark.load import load_benchmark
@@ -113,20 +113,27 @@ class EvaluationPipeline:
         self.debug = debug
 
     def run(
-        self, *, model_path: str, benchmark_path: str, baseline_path: str | None = None
+        self,
+        *,
+        model_path: str,
+        benchmark_path: str,
+        baseline_path: str | None = None,
+        backend: Backend | None = None,
     ) -> PipelineResult:
         """Evaluate and decide.
 
         Setup problems (bad benchmark, config, baseline, model reference, a gate or a
         regression metric that cannot work) raise before any model runs; a stage that
-        fails later makes the decision ERROR and is recorded.
+        fails later makes the decision ERROR and is recorded. ``backend``: one already
+        built for ``model_path`` with this config's model settings (repeated runs of
+        one model, as ``calibrate`` makes, load its weights once).
 
         Raises:
             ReleaseGateError: invalid input or configuration.
         """
         started, started_at = time.perf_counter(), _now()
         stages = make_stages()
-        inputs = self._prepare(stages, model_path, benchmark_path, baseline_path)
+        inputs = self._prepare(stages, model_path, benchmark_path, baseline_path, backend)
         noise = attached_noise_floor(inputs)
         evidence = Evidence()
         outcome = _Outcome()
@@ -172,6 +179,7 @@ class EvaluationPipeline:
         model_path: str,
         benchmark_path: str,
         baseline_path: str | None,
+        backend: Backend | None = None,
     ) -> RunInputs:
         """Load every input and check the plan; nothing here runs a model."""
         config = self.config
@@ -192,7 +200,8 @@ class EvaluationPipeline:
             regression = config.regression.model_copy(update={"metrics": chosen})
             self.config = config = config.model_copy(update={"regression": regression})
         check_backend_name(config.model.backend)
-        backend = load_backend(model_path, config.model)
+        if backend is None:
+            backend = load_backend(model_path, config.model)
         check_gates(gates, catalog, plan_facts(config, benchmark, suite, backend=backend.info()))
         return RunInputs(
             config=config,
