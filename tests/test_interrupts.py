@@ -33,13 +33,24 @@ def _start(tmp: Path, model: str, *extra: str, env: dict[str, str]) -> subproces
     args = ["run", "--model", model, "--benchmark", str(bench), "--config", str(config)]
     args += ["--output-dir", str(tmp / "reports"), "--save-baseline", str(tmp / "baselines/b.json")]
     return subprocess.Popen(
-        [sys.executable, "-m", "releasegate", *args, *extra],
+        [sys.executable, "-c", _AS_FROM_A_TERMINAL, *args, *extra],
         cwd=tmp,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200", **env},
     )
+
+
+_AS_FROM_A_TERMINAL = """
+import runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.argv = ["releasegate", *sys.argv[1:]]
+runpy.run_module("releasegate", run_name="__main__", alter_sys=True)
+"""
+"""``python -m releasegate`` with Ctrl-C handled as from a terminal. A test run started
+in the background without job control inherits SIGINT ignored, and a process that
+starts with SIGINT ignored rightly keeps ignoring it; these tests are about Ctrl-C."""
 
 
 def _wait_for(predicate: object, *, timeout: float = 120.0) -> None:
