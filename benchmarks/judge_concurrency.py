@@ -19,7 +19,8 @@ from releasegate.judge.stage import run_judge_stage
 from releasegate.testing.fake_llm_server import FakeLLMServer
 
 
-def _examples(n: int) -> list[Example]:
+def bench_examples(n: int) -> list[Example]:
+    """``n`` seeded Task API examples over five categories (shared by the judge benchmarks)."""
     cats = ("create", "update", "complete", "delete", "list")
     return [
         Example(
@@ -39,7 +40,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per judge call")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args()
-    examples = _examples(args.items)
+    examples = bench_examples(args.items)
     outputs: dict[str, str | None] = {e.id: e.expected_output for e in examples}
     print(f"judge wall time, {args.items} items, {args.latency * 1000:.0f} ms per call")
     with FakeLLMServer(latency_s=args.latency) as server:

@@ -12,11 +12,11 @@ Prices are set so the spend is visible: $1 / $4 per million tokens in / out.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 
-from releasegate.benchmark.model import Example
+from judge_concurrency import bench_examples
+
 from releasegate.config.judge import JudgeConfig
 from releasegate.judge.stage import run_judge_stage
 from releasegate.testing.fake_llm_server import (
@@ -32,19 +32,6 @@ JUDGES: dict[str, Callable[[str, str], Verdict]] = {
 }
 
 
-def _examples(n: int) -> list[Example]:
-    cats = ("create", "update", "complete", "delete", "list")
-    return [
-        Example(
-            id=f"bench-{i:04d}",
-            input=f"please {cats[i % 5]} task {i}",
-            expected_output=json.dumps({"action": f"{cats[i % 5]}_task", "task_id": i}),
-            category=cats[i % 5],
-        )
-        for i in range(n)
-    ]
-
-
 def main() -> None:
     """Print one line per judge and mode."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,7 +39,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per judge call")
     parser.add_argument("--sample-rate", type=float, default=0.1)
     args = parser.parse_args()
-    examples = _examples(args.items)
+    examples = bench_examples(args.items)
     outputs: dict[str, str | None] = {
         e.id: e.expected_output if i % 4 else '{"action": "list_tasks"}'
         for i, e in enumerate(examples)
