@@ -14,8 +14,11 @@ Generation is greedy (``temperature == 0``) or seeded sampling (``params.seed``,
 again at every call; each draw of ``generation.repeats`` has its own seed), in batches of
 ``params.batch_size`` prompts sorted by token length (longest first), left
 padded; results come back in the caller's order. A row stops at EOS, at a stop
-string (``params.stop``: a StoppingCriteria halts the row, and the text is cut
-before the stop string) or at ``params.max_new_tokens``.
+string (``params.stop``: the row is halted, and the text is cut before the stop
+string) or at ``params.max_new_tokens``. Greedy batches decode with the prompt-lookup
+loop (``lookup_decoding``: guessed tokens verified in the same forward pass, the
+model's greedy choice at every token) unless ``model.prompt_lookup_tokens`` is 0 or
+the model is one the loop does not handle; sampling uses ``model.generate``.
 
 torch, transformers and peft are imported lazily, in this module only; a
 missing one raises ``MissingDependencyError`` naming the ``hf`` extra.
@@ -32,7 +35,7 @@ import os
 import struct
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,6 +51,7 @@ from releasegate.backends.chat import (
     tool_calls_detail,
 )
 from releasegate.backends.cpu_threads import default_threads, prepare_openmp
+from releasegate.backends.lookup_decoding import lookup_greedy, unsupported_reason
 from releasegate.backends.model_dir import ModelDir, resolve_adapter_base
 from releasegate.backends.stop_strings import cut_at_stop
 from releasegate.config.schema import ModelSettings
@@ -110,11 +114,16 @@ def _quantization_config(transformers: Any, quantization: str, dtype: Any) -> An
     raise BackendError(f"unknown quantization {quantization!r}: expected none, 4bit or 8bit")
 
 
+def _stop_window(stops: Sequence[str]) -> int:
+    """New tokens decoded to look for a stop string (a token is at least one character)."""
+    return 2 * max(len(s) for s in stops) + 8
+
+
 def _stop_criteria(
     transformers: Any, torch: Any, tokenizer: Any, stops: Sequence[str], start: int
 ) -> Any:
     """A StoppingCriteria that marks each row done once its new text contains a stop string."""
-    window = 2 * max(len(s) for s in stops) + 8
+    window = _stop_window(stops)
 
     class _StopOnStrings(transformers.StoppingCriteria):  # type: ignore[misc]
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -124,6 +133,17 @@ def _stop_criteria(
             return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
     return _StopOnStrings()
+
+
+def _stop_check(tokenizer: Any, stops: Sequence[str]) -> Callable[[list[int]], bool]:
+    """The same test for one row's new tokens, for the prompt-lookup loop."""
+    window = _stop_window(stops)
+
+    def stopped(new: list[int]) -> bool:
+        text = tokenizer.decode(new[-window:], skip_special_tokens=True)
+        return any(s in text for s in stops)
+
+    return stopped
 
 
 def _installed(module: str) -> bool:
@@ -235,6 +255,7 @@ class _LoadPlan:
     chat_template: bool
     tool_calls: str
     threads: int
+    prompt_lookup: int
     config: dict[str, Any]
 
     @classmethod
@@ -250,6 +271,7 @@ class _LoadPlan:
             chat_template=settings.use_chat_template and _has_chat_template(where.tok_dir),
             tool_calls=tool_calls_detail(settings, _chat_template_text(where.tok_dir)),
             threads=settings.threads or default_threads(),
+            prompt_lookup=settings.prompt_lookup_tokens,
             config=_read_json(where.model_dir / "config.json"),
         )
 
@@ -265,6 +287,7 @@ class _LoadPlan:
             "device": self.device,
             "chat_template": "yes" if self.chat_template else "no",
             "tool_calls": self.tool_calls,
+            "prompt_lookup": str(self.prompt_lookup),
             **({"gpu": _gpu_models()} if self.device.startswith("cuda") else {}),
             "transformers": _version("transformers"),
             "torch": _version("torch"),
@@ -283,6 +306,9 @@ class _Loaded:
     eos_ids: list[int]
     pad_id: int
     use_template: bool
+    lookup_off: str | None
+    """Why greedy decoding uses ``model.generate`` instead of the prompt-lookup loop
+    (``None``: the loop is used)."""
 
 
 def _load(ref: str, plan: _LoadPlan, settings: ModelSettings) -> _Loaded:
@@ -340,6 +366,11 @@ def _load(ref: str, plan: _LoadPlan, settings: ModelSettings) -> _Loaded:
         eos_ids=eos_ids,
         pad_id=pad if isinstance(pad, int) else eos_ids[0],
         use_template=bool(settings.use_chat_template and tokenizer.chat_template),
+        lookup_off=(
+            "model.prompt_lookup_tokens is 0"
+            if plan.prompt_lookup == 0
+            else unsupported_reason(model, transformers)
+        ),
     )
 
 
@@ -425,6 +456,17 @@ class HFBackend:
             details=dict(self._details),
             cacheable=True,
         )
+
+    def notes(self) -> list[str]:
+        """Say so when greedy decoding could not use the prompt-lookup loop."""
+        if self._state is None or self._plan.prompt_lookup == 0:
+            return []
+        if self._state.lookup_off is None:
+            return []
+        return [
+            f"greedy decoding used model.generate, not the prompt-lookup loop "
+            f"(model.prompt_lookup_tokens): {self._state.lookup_off}"
+        ]
 
     # --------------------------------------------------------------- generation
     def render(self, prompt: Prompt) -> str:
@@ -527,6 +569,37 @@ class HFBackend:
                 ids[row, width - len(e) :] = torch.tensor(e, dtype=torch.long)
                 mask[row, width - len(e) :] = 1
         sampling = params.temperature > 0
+        t0 = time.perf_counter()
+        if not sampling and st.lookup_off is None:
+            with torch.inference_mode():
+                new = lookup_greedy(
+                    st.model,
+                    torch,
+                    transformers,
+                    ids.to(st.device),
+                    mask.to(st.device),
+                    max_new_tokens=params.max_new_tokens,
+                    eos_ids=st.eos_ids,
+                    draft_tokens=self._plan.prompt_lookup,
+                    stopped=_stop_check(st.tokenizer, params.stop) if params.stop else None,
+                    on_first_token=streamer.mark if streamer is not None else None,
+                )
+        else:
+            new = self._plain_generate(ids, mask, params, streamer)
+        per_example = (time.perf_counter() - t0) / len(encoded)
+        return [
+            self._finish(p, e, row, params, per_example)
+            for p, e, row in zip(prompts, encoded, new, strict=True)
+        ]
+
+    def _plain_generate(
+        self, ids: Any, mask: Any, params: GenerationParams, streamer: Any
+    ) -> list[list[int]]:
+        """``model.generate`` on a left-padded batch: each row's new tokens (padded)."""
+        st = self._loaded()
+        torch, transformers = st.torch, st.transformers
+        width = ids.shape[1]
+        sampling = params.temperature > 0
         config = transformers.GenerationConfig(
             max_new_tokens=params.max_new_tokens,
             do_sample=sampling,
@@ -539,7 +612,6 @@ class HFBackend:
         criteria = transformers.StoppingCriteriaList()
         if params.stop:
             criteria.append(_stop_criteria(transformers, torch, st.tokenizer, params.stop, width))
-        t0 = time.perf_counter()
         with torch.inference_mode():
             out = st.model.generate(
                 input_ids=ids.to(st.device),
@@ -548,12 +620,7 @@ class HFBackend:
                 stopping_criteria=criteria,
                 streamer=streamer,
             )
-        per_example = (time.perf_counter() - t0) / len(encoded)
-        new = out[:, width:].tolist()
-        return [
-            self._finish(p, e, row, params, per_example)
-            for p, e, row in zip(prompts, encoded, new, strict=True)
-        ]
+        return list(out[:, width:].tolist())
 
     def _finish(
         self,
@@ -604,7 +671,11 @@ class _FirstTokenClock:
     def put(self, value: Any) -> None:
         self._calls += 1
         if self._calls == 2:
-            self.first = time.perf_counter()
+            self.mark()
+
+    def mark(self) -> None:
+        """The first new token exists now (called directly by the prompt-lookup loop)."""
+        self.first = time.perf_counter()
 
     def end(self) -> None:
         return None

@@ -93,6 +93,13 @@ class ModelSettings(_Section):
     process may use (CPU affinity, capped by a cgroup CPU quota), less the machine's
     other load (1-minute load average), at least 1; never the machine's core count,
     which oversubscribes a shared or containerised CPU."""
+    prompt_lookup_tokens: int = Field(default=6, ge=0, le=64)
+    """HF backend, greedy decoding: tokens each row guesses ahead by prompt lookup (where
+    its last tokens occurred before in its prompt or output) and verifies in the same
+    forward pass; the output is still the model's greedy choice at every token. Faster
+    where a batch's matrix products are bound by memory (a CPU, or a GPU at small
+    batches). 0 decodes with ``model.generate``, as do models whose cache or
+    generation config the fast path does not handle."""
     quantization: Literal["none", "4bit", "8bit"] = "none"
     """4/8-bit loading through bitsandbytes (needs a CUDA GPU and bitsandbytes)."""
     trust_remote_code: bool = False
