@@ -151,12 +151,14 @@ def example_prompts() -> list[Prompt]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("stop", "max_new_tokens"), [((), 64), (("\n",), 64), (('"title"',), 64), ((), 7)]
+    ("stop", "max_new_tokens", "batch_size"),
+    [((), 64, 8), (("\n",), 64, 8), (('"title"',), 64, 8), ((), 7, 8), ((), 64, 64)],
 )
 def test_the_backend_matches_generate_on_the_trained_model(
-    example_prompts: list[Prompt], stop: tuple[str, ...], max_new_tokens: int
+    example_prompts: list[Prompt], stop: tuple[str, ...], max_new_tokens: int, batch_size: int
 ) -> None:
-    params = GenerationParams(max_new_tokens=max_new_tokens, stop=stop, batch_size=8)
+    """Batch 64 starts with no guesses (a full pass) and guesses once rows finish."""
+    params = GenerationParams(max_new_tokens=max_new_tokens, stop=stop, batch_size=batch_size)
     outputs = {}
     for k in (0, 6):
         backend = HFBackend.from_settings(
