@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.backends.base import Prompt
+from releasegate.backends.base import Prompt, recorded_config
 from releasegate.backends.chat import prompt_messages
 from releasegate.backends.registry import BACKENDS, detect_backend
 from releasegate.backends.vllm import (
@@ -147,3 +147,16 @@ def test_cli_backend_vllm_without_vllm_is_one_line_and_exit_2(tmp_path: Path) ->
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "releasegate[vllm]" in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_vllm_run_records_only_the_settings_vllm_reads() -> None:
+    model = {"path": "m", "backend": "vllm", "dtype": "float16", "threads": 2}
+    model |= {"prompt_lookup_tokens": 6, "concurrency": 64, "system_prompt": "Be brief."}
+    recorded = recorded_config({"model": model, "seed": 1}, VLLMBackend)
+    assert recorded["model"] == {
+        "path": "m",
+        "backend": "vllm",
+        "dtype": "float16",
+        "system_prompt": "Be brief.",
+    }
+    assert recorded["seed"] == 1

@@ -34,7 +34,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.backends.chat import (
@@ -146,6 +146,23 @@ class VLLMBackend:
     """A local model (full or LoRA adapter) run by ``vllm.LLM`` in this process."""
 
     name = "vllm"
+    settings_used: ClassVar[frozenset[str]] = frozenset(
+        {
+            "path",
+            "backend",
+            "base_model",
+            "dtype",
+            "device",
+            "quantization",
+            "trust_remote_code",
+            "use_chat_template",
+            "tool_calls",
+            "system_prompt",
+        }
+    )
+    """The ``model:`` settings this backend reads; only these are recorded for its runs
+    (the HF backend's ``threads`` and ``prompt_lookup_tokens`` and the endpoint's
+    settings would be recorded as if they applied)."""
 
     def __init__(
         self,
