@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from helpers import replay_rows, run_cli, write_jsonl
+from releasegate.cli import app
 
 
 def _run_cmd(
@@ -39,6 +43,19 @@ def test_deploy_exits_0_and_writes_reports_and_baseline(
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     assert report["decision"] == "DEPLOY" and report["exit_code"] == 0
     assert (tmp_path / "baselines" / "new_baseline.json").is_file()
+
+
+def test_a_run_in_process_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
+) -> None:
+    # The run keeps the collector off the objects alive after its imports; a caller in
+    # the same process (a test, a notebook) gets them back, after a DEPLOY or an error.
+    args = ["run", "--model", good_replay, "--benchmark", bench_file, "--output-dir", tmp_path]
+    args += ["--save-baseline", tmp_path / "baseline.json"]
+    for config, code in ((seed_config, 0), (tmp_path / "missing.yaml", 2)):
+        done = CliRunner().invoke(app, [str(a) for a in [*args, "--config", config]])
+        assert done.exit_code == code, done.output
+        assert gc.get_freeze_count() == 0
 
 
 def test_block_exits_1_and_writes_no_baseline(
