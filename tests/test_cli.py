@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -56,6 +57,23 @@ def test_a_run_in_process_leaves_the_garbage_collector_as_it_found_it(
         done = CliRunner().invoke(app, [str(a) for a in [*args, "--config", config]])
         assert done.exit_code == code, done.output
         assert gc.get_freeze_count() == 0
+
+
+def test_the_cli_process_leaves_its_objects_to_the_os_at_exit(tmp_path: Path) -> None:
+    # Frozen objects are skipped by the interpreter's last collections (~0.3 s); the
+    # exit code is the command's own.
+    code = (
+        "import atexit, gc, sys\n"
+        "from releasegate.cli import main\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 10_000))\n"
+        "sys.argv = ['releasegate', 'validate', 'no-such-config.yaml']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.split()[-2:] == ["frozen", "True"]
 
 
 def test_block_exits_1_and_writes_no_baseline(

@@ -358,7 +358,12 @@ app.command("calibrate")(__import__("releasegate.cli_calibrate").cli_calibrate.c
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    finally:
+        # The process ends next: leave what is alive to the operating system rather than
+        # to a last full garbage collection of every module (~0.3 s after a run).
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
