@@ -56,7 +56,7 @@ def test_a_run_in_process_leaves_the_garbage_collector_as_it_found_it(
     for config, code in ((seed_config, 0), (tmp_path / "missing.yaml", 2)):
         done = CliRunner().invoke(app, [str(a) for a in [*args, "--config", config]])
         assert done.exit_code == code, done.output
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_the_cli_process_leaves_its_objects_to_the_os_at_exit(tmp_path: Path) -> None:
