@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
+import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from helpers import replay_rows, run_cli, write_jsonl
+from releasegate.cli import app
 
 
 def _run_cmd(
@@ -39,6 +44,36 @@ def test_deploy_exits_0_and_writes_reports_and_baseline(
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     assert report["decision"] == "DEPLOY" and report["exit_code"] == 0
     assert (tmp_path / "baselines" / "new_baseline.json").is_file()
+
+
+def test_a_run_in_process_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
+) -> None:
+    # The run keeps the collector off the objects alive after its imports; a caller in
+    # the same process (a test, a notebook) gets them back, after a DEPLOY or an error.
+    args = ["run", "--model", good_replay, "--benchmark", bench_file, "--output-dir", tmp_path]
+    args += ["--save-baseline", tmp_path / "baseline.json"]
+    for config, code in ((seed_config, 0), (tmp_path / "missing.yaml", 2)):
+        done = CliRunner().invoke(app, [str(a) for a in [*args, "--config", config]])
+        assert done.exit_code == code, done.output
+        assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_the_cli_process_leaves_its_objects_to_the_os_at_exit(tmp_path: Path) -> None:
+    # Frozen objects are skipped by the interpreter's last collections (~0.3 s); the
+    # exit code is the command's own.
+    code = (
+        "import atexit, gc, sys\n"
+        "from releasegate.cli import main\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 10_000))\n"
+        "sys.argv = ['releasegate', 'validate', 'no-such-config.yaml']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.split()[-2:] == ["frozen", "True"]
 
 
 def test_block_exits_1_and_writes_no_baseline(

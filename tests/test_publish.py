@@ -17,7 +17,7 @@ from releasegate.judge.cache import CachedReply, JudgeCache
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.publish import preflight, publish_run
 from releasegate.records.run import PipelineResult
-from releasegate.redact import known_secrets, redact_text
+from releasegate.redact import known_secrets, redact_data, redact_text
 from releasegate.store.generation_cache import GenerationCache, generation_key
 
 SECRET = "sk-Qw3rTy-publish-9876543210"
@@ -84,6 +84,19 @@ def test_redaction_covers_every_credential_form() -> None:
         blob = base64.b64encode(f"{pad}{SECRET}tail".encode()).decode()
         assert base64.b64encode(SECRET.encode()).decode()[:12] not in redact_text(blob, [SECRET])
         assert redact_text(blob, [SECRET]) != blob
+
+
+def test_redact_data_redacts_every_string_and_key_however_often_it_repeats() -> None:
+    leak = f"Authorization: Bearer {SECRET}"
+    clean = redact_text(leak, [SECRET])
+    data = {"a": [leak, {"k": leak}, (leak, 3)], leak: leak, "b": {leak: [leak]}, "n": 1.5}
+    assert redact_data(data, [SECRET]) == {
+        "a": [clean, {"k": clean}, [clean, 3]],
+        clean: clean,
+        "b": {clean: [clean]},
+        "n": 1.5,
+    }
+    assert redact_data([leak, leak], []) == [redact_text(leak), redact_text(leak)]
 
 
 def test_known_secrets_reads_key_like_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,13 +68,26 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
     """Every string (keys included) in JSON-like data, redacted."""
     known = tuple(secrets)
-    if isinstance(value, str):
-        return redact_text(value, known)
-    if isinstance(value, dict):
-        return {redact_text(str(k), known): redact_data(v, known) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_data(v, known) for v in value]
-    return value
+    # A run record repeats its keys and many values (one in ten strings is distinct):
+    # each distinct string is redacted once.
+    done: dict[str, str] = {}
+
+    def text(raw: str) -> str:
+        clean = done.get(raw)
+        if clean is None:
+            clean = done[raw] = redact_text(raw, known)
+        return clean
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return text(item)
+        if isinstance(item, dict):
+            return {text(str(k)): walk(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
 
 
 def known_secrets(

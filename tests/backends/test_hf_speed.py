@@ -108,7 +108,7 @@ def test_a_fully_cached_rerun_never_loads_the_model(tmp_path: Path) -> None:
         "import sys; from releasegate.cli import app\n"
         "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
         "from releasegate.backends.hf import HFBackend\n"
-        "print('RESULT', code, 'torch' in sys.modules, HFBackend.loads)\n"
+        "print('RESULT', code, 'torch' in sys.modules, HFBackend.loads, 'httpx' in sys.modules)\n"
     )
     args = ["run", "--model", str(V1), "--benchmark", str(bench), "--config", str(config)]
     results = []
@@ -123,8 +123,9 @@ def test_a_fully_cached_rerun_never_loads_the_model(tmp_path: Path) -> None:
         line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
         results.append(line.split()[1:])
     assert results[0][0] == results[1][0] in ("0", "1")  # the same decision, not ERROR
-    assert results[0][1:] == ["True", "1"]  # cold: the model loaded once
-    assert results[1][1:] == ["False", "0"]  # cached: torch never imported
+    assert results[0][1:3] == ["True", "1"]  # cold: the model loaded once
+    # cached: torch never imported, nor the endpoint backend's HTTP client
+    assert results[1][1:] == ["False", "0", "False"]
 
 
 # ---------------------------------------------------------------- latency pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,21 @@ def test_each_built_in_form_is_claimed_by_exactly_one_backend(tmp_path: Path) ->
     assert detect_backend(str(tmp_path / "model")) == "hf"
     assert detect_backend(str(tmp_path / "out.jsonl")) == "replay"
     assert detect_backend("http://127.0.0.1:9/v1") == "openai"
+
+
+def test_detecting_a_local_model_asks_the_endpoint_backend_without_importing_httpx(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from releasegate.backends.registry import detect_backend\n"
+        f"name = detect_backend({str(tmp_path)!r})\n"
+        "print(name, 'releasegate.backends.openai_endpoint' in sys.modules, 'httpx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # The endpoint backend was asked (its module is loaded), and its client was not.
+    assert out.stdout.split() == ["hf", "True", "False"]
 
 
 def test_unclaimed_references_say_what_they_look_like(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -9,12 +10,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment, FileSystemBytecodeCache, Template
 
 from helpers import example_rows, replay_rows, write_jsonl
 from releasegate.config import parse_config
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.records.run import PipelineResult
-from releasegate.report.html import render_html
+from releasegate.report import html
+from releasegate.report.html import TemplateCache, load_template, render_html
 
 EVIL = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
 
@@ -54,6 +57,69 @@ def test_html_has_no_script_no_handlers_and_no_external_loads(evil_result: Pipel
     assert "&lt;b&gt;cat&lt;/b&gt;" in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "<svg" in page and "Content-Security-Policy" in page
+
+
+def _render(result: PipelineResult, template: Template, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(html, "_template", lambda: template)
+    return render_html(result)
+
+
+def test_a_rerun_takes_the_compiled_template_from_the_cache(
+    evil_result: PipelineResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = TemplateCache(str(tmp_path))
+    compiled = _render(evil_result, load_template(None), monkeypatch)
+    assert _render(evil_result, load_template(cache), monkeypatch) == compiled
+    assert len(list(tmp_path.glob("*.cache"))) == 1  # the entry the next run reads
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled although the cache holds the template")
+
+    monkeypatch.setattr(Environment, "compile", no_compile)
+    assert _render(evil_result, load_template(cache), monkeypatch) == compiled
+
+
+def test_an_entry_compiled_without_autoescaping_is_never_used(
+    evil_result: PipelineResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = TemplateCache(str(tmp_path))
+    monkeypatch.setattr(html, "_AUTOESCAPE", False)
+    load_template(cache)  # an entry for the same source and file, compiled unescaped
+    monkeypatch.setattr(html, "_AUTOESCAPE", True)
+    page = _render(evil_result, load_template(cache), monkeypatch)
+    assert "&lt;script&gt;document.title=" in page and "<script>" not in page
+
+
+def test_a_damaged_or_unwritable_cache_costs_only_a_compile(
+    evil_result: PipelineResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = TemplateCache(str(tmp_path))
+    compiled = _render(evil_result, load_template(None), monkeypatch)
+    load_template(cache)
+    (entry,) = tmp_path.glob("*.cache")
+    whole = entry.read_bytes()
+    for damaged in (whole[:20], whole[:-100], b"not a cache entry"):
+        entry.write_bytes(damaged)
+        assert _render(evil_result, load_template(cache), monkeypatch) == compiled
+
+    def disk_full(self: FileSystemBytecodeCache, bucket: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    entry.unlink()
+    monkeypatch.setattr(FileSystemBytecodeCache, "dump_bytecode", disk_full)
+    assert _render(evil_result, load_template(cache), monkeypatch) == compiled
+    assert not entry.exists()
+
+
+def test_without_a_safe_cache_folder_the_template_is_compiled_every_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unsafe(self: FileSystemBytecodeCache) -> str:
+        raise RuntimeError("Cannot determine safe temp directory.")
+
+    monkeypatch.setattr(FileSystemBytecodeCache, "_get_default_cache_dir", unsafe)
+    assert html._default_cache() is None
+    assert isinstance(load_template(None), Template)
 
 
 def _chromium() -> str | None:

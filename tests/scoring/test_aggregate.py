@@ -7,7 +7,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from releasegate.records.core import ExampleResult
-from releasegate.scoring.aggregate import aggregate
+from releasegate.scoring.aggregate import BOOTSTRAP_RESAMPLES, aggregate
 from releasegate.stages.automated import RATE_METRIC_NAMES as RATES
 
 
@@ -75,3 +75,26 @@ def test_field_metrics_are_micro_averaged_with_seeded_bootstrap() -> None:
     assert first["field_recall"].ci == again["field_recall"].ci
     ci = first["field_recall"].ci
     assert ci is not None and ci.low <= 0.6 <= ci.high
+
+
+def test_field_bootstrap_resamples_whole_examples_and_sums_their_counts() -> None:
+    examples = [
+        _result(i, correct=i % 3 != 0).model_copy(
+            update={"field_tp": i % 4, "field_predicted": i % 4 + i % 3, "field_expected": 3}
+        )
+        for i in range(12)
+    ]
+    metrics = aggregate(examples, rate_metrics=RATES, rng=np.random.default_rng(11))
+    # The definition, one resample at a time: the same draws (field metrics draw first).
+    draws = np.random.default_rng(11).integers(0, 12, size=(BOOTSTRAP_RESAMPLES, 12))
+    rows = [(e.field_tp or 0, e.field_predicted or 0, e.field_expected or 0) for e in examples]
+    recall, precision = [], []
+    for draw in draws:
+        tp, predicted, expected = (sum(rows[i][k] for i in draw) for k in range(3))
+        recall.append(tp / expected)
+        precision.append(tp / predicted if predicted else np.nan)
+    for name, samples in (("field_recall", recall), ("field_precision", precision)):
+        finite = [s for s in samples if np.isfinite(s)]
+        low, high = np.percentile(finite, [2.5, 97.5])
+        ci = metrics[name].ci
+        assert ci is not None and (ci.low, ci.high) == (float(low), float(high))

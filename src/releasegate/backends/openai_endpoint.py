@@ -41,10 +41,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import httpx
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.backends.endpoint_reply import (
@@ -59,6 +57,11 @@ from releasegate.backends.stop_strings import cut_at_stop
 from releasegate.backends.tool_calls import calls_text, openai_tools
 from releasegate.config.schema import ModelSettings
 from releasegate.errors import ConfigError
+
+if TYPE_CHECKING:
+    # Imported where requests are sent: ``--model`` detection imports every backend
+    # module, and a run of a local model should not pay for httpx (~0.1 s).
+    import httpx
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 """Statuses retried with back-off (others fail the example at once)."""
@@ -248,6 +251,8 @@ class OpenAIEndpointBackend:
         results: list[Generation | None] = [None] * len(prompts)
         queue = deque(range(len(prompts)))
         n = s.concurrency
+        import httpx
+
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(s.timeout_s), limits=limits, follow_redirects=False
@@ -322,6 +327,8 @@ class OpenAIEndpointBackend:
 
     async def _attempt(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Reply:
         """One HTTP exchange; raises ``_Retry`` or ``_Fatal`` for anything but an answer."""
+        import httpx  # already loaded by ``_run``: a dictionary lookup
+
         try:
             request = client.build_request("POST", self._endpoint, json=body, headers=self._headers)
             response = await client.send(request, stream=True)

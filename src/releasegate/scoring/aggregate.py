@@ -172,7 +172,9 @@ def field_metrics(
     )
     n_failed = sum(1 for e in rows if e.output is None)
     idx = rng.integers(0, len(rows), size=(BOOTSTRAP_RESAMPLES, len(rows)))
-    boot = counts[idx].sum(axis=1)  # (B, 3): tp, predicted, expected per resample
+    # (B, 3): tp, predicted, expected per resample. One gather per column is ~4x faster
+    # than gathering (B, n, 3) rows; sums of integer counts are exact in any order.
+    boot = np.stack([counts[:, j].take(idx).sum(axis=1) for j in range(3)], axis=1)
     point = counts.sum(axis=0)
     out: dict[str, MetricValue] = {}
     for name, value, samples in _prf(point, boot):
