@@ -23,8 +23,18 @@ _received: list[int] = []
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:
-    del frame
+    """Record the signal, then interrupt as Ctrl-C would at this moment.
+
+    Inside ``asyncio.run`` the SIGINT handler is asyncio's: it cancels the main task
+    and raises ``KeyboardInterrupt`` once the loop has unwound. Raising here instead
+    could land in an async generator's clean-up, where Python reports the exception
+    and drops it, and the run would go on to publish.
+    """
     _received.append(signum)
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if callable(on_sigint) and on_sigint is not signal.default_int_handler:
+        on_sigint(signal.SIGINT, frame)
+        return
     raise KeyboardInterrupt
 
 
@@ -33,7 +43,7 @@ def handled() -> Iterator[None]:
     """Turn SIGTERM into ``KeyboardInterrupt`` while the block runs (SIGINT already is).
 
     SIGINT keeps Python's own handler, which asyncio (the endpoint and judge clients)
-    knows how to turn into a clean cancellation.
+    knows how to turn into a clean cancellation; SIGTERM goes the same way.
     """
     _received.clear()
     if threading.current_thread() is not threading.main_thread():
