@@ -281,6 +281,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: _Server
+    _started: float = 0.0
+    _body: dict[str, object]
+    _recorded: bool = False
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         """Silence the default stderr access log."""
@@ -298,6 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
+        self._record()
         self.wfile.write(payload)
 
     def _start_chunked(self, content_type: str) -> None:
@@ -387,6 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "total_tokens": sum(tokens),
                 }
                 self._chunk(_sse({"object": "chunk", "choices": [], "usage": usage}))
+            self._record()
             self._chunk(b"data: [DONE]\n\n")
             self._end_chunked()
         except OSError:
@@ -407,15 +412,37 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(options, dict) and options.get("include_usage"):
                 usage = {"prompt_tokens": tokens[0], "completion_tokens": tokens[1]}
                 self._chunk(_sse({"object": "chunk", "choices": [], "usage": usage}))
+            self._record()
             self._chunk(b"data: [DONE]\n\n")
             self._end_chunked()
         except OSError:
             self.close_connection = True
 
+    def _record(self) -> None:
+        """Add this request to ``requests`` (once), before the last bytes of the reply.
+
+        A client that has its reply therefore always finds its request recorded.
+        """
+        if self._recorded:
+            return
+        self._recorded = True
+        state = self.server.state
+        with state.lock:
+            state.requests.append(
+                RecordedRequest(
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self._body,
+                    started=self._started,
+                    finished=time.monotonic(),
+                )
+            )
+
     def do_POST(self) -> None:
         """Answer a chat-completions, completions or messages request."""
         state = self.server.state
         started = time.monotonic()
+        self._started, self._body, self._recorded = started, {}, False
         with state.lock:
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
@@ -429,6 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
+            self._body = body
             path = self.path.split("?", 1)[0].rstrip("/")
             if path not in _PATHS:
                 error = {"error": {"message": f"no route {path}", "type": "not_found"}}
@@ -460,17 +488,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = _completion_body(body, text, tokens)
             self._send(200, json.dumps(payload).encode())
         finally:
+            self._record()  # a reply cut short (a fault) or no reply
             with state.lock:
                 state.in_flight -= 1
-                state.requests.append(
-                    RecordedRequest(
-                        path=self.path,
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                        started=started,
-                        finished=time.monotonic(),
-                    )
-                )
 
 
 def tool_calls_for(body: dict[str, object], verdict: Verdict) -> list[dict[str, object]] | None:
