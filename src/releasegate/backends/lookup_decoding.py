@@ -266,8 +266,10 @@ def lookup_greedy(
     last = {r: pred[0] for r, pred in enumerate(first)}
     for r, token in last.items():
         rows.push(r, [token])
-    while batch.keep([r for r in batch.active if not rows.done[r]]):
+    while True:
         alive = [r for r in batch.active if not rows.done[r]]
+        if not batch.keep(alive):
+            break
         room = PASS_TOKENS // len(batch.active) - 1
         budget = max(rows.remaining(r) for r in alive) - 1
         k = max(0, min(draft_tokens, room, budget))
