@@ -10,7 +10,7 @@ __all__ = ["DeterminismSettings"]
 class DeterminismSettings(BaseModel):
     """Regenerate a seeded sample of examples and count the outputs that changed."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = False
     """Run the check: a seeded sample is generated a second time, one example per

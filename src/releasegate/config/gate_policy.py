@@ -13,7 +13,7 @@ from releasegate.enums import Comparison, GateType
 class GatePolicy(BaseModel):
     """How the quality gates decide a run (``gates:``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     allow_no_blocking_gates: bool = False
     """A run in which no blocking gate was evaluated (none configured, all of them

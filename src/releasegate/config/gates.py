@@ -14,7 +14,7 @@ __all__ = ["Bound", "Comparison", "GateType", "QualityGate"]
 class QualityGate(BaseModel):
     """One quality gate: ``metric comparison threshold``, blocking or warning."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     """Short name shown in reports and as the JUnit test case."""

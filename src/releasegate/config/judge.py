@@ -18,7 +18,7 @@ PROMPT_VERSION = "judge-prompt-v1"
 class Criterion(BaseModel):
     """One rubric criterion, scored 1–5 with an anchored description per score."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     """Metric-safe name; the metrics are ``judge_<name>`` and ``judge_<name>_norm``."""
@@ -78,7 +78,7 @@ DEFAULT_CRITERIA: tuple[Criterion, ...] = (
 class JudgeHealthConfig(BaseModel):
     """When the judge counts: calibration, perturbation stability, and what to do otherwise."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_kappa: float = Field(default=0.4, ge=-1.0, le=1.0)
     """Lowest quadratic-weighted Cohen's kappa (any criterion) of the stored calibration."""
@@ -99,9 +99,7 @@ class JudgeHealthConfig(BaseModel):
 class Juror(BaseModel):
     """One more judge on the jury: its own provider and model, the rubric and prompt shared."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     provider: str
     """Registered provider (``openai``, ``anthropic``, ``hf``)."""
@@ -123,9 +121,7 @@ class JudgeConfig(BaseModel):
     """The ``judge:`` section. With no ``provider`` the judge stage is skipped."""
 
     # A key pasted where a variable name belongs must not reach an error message.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     enabled: bool = True
     """Run the judge stage; False reports it as skipped."""

@@ -10,7 +10,7 @@ __all__ = ["MlflowSettings"]
 class MlflowSettings(BaseModel):
     """MLflow export of every run (needs the ``mlflow`` extra)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = False
     """Log params (model, benchmark, config hash, seed, gates), metrics with their

@@ -20,7 +20,7 @@ DEFAULT_METRICS: tuple[str, ...] = (
 class RegressionSettings(BaseModel):
     """How a candidate is compared with its baseline, metric by metric."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     mode: Literal["significant_drop", "non_inferiority"] = "significant_drop"
     """``significant_drop`` (default, classic-pipeline compatible): a metric regresses when its

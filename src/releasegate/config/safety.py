@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class SafetySettings(BaseModel):
     """Red-team suite, what counts as a refusal, and the adapter-vs-base comparison."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     suite_path: str | None = None
     """Red-team suite (JSONL; relative to the config file). None skips the stage."""

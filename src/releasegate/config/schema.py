@@ -35,9 +35,7 @@ __all__ = [
 
 class _Section(BaseModel):
     # hide_input_in_errors: a key pasted where a variable name belongs never reaches a message.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class ModelSettings(_Section):
