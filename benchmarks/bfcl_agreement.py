@@ -27,7 +27,7 @@ from typing import Any
 from releasegate.benchmark.load import load_benchmark
 from releasegate.benchmark.model import Example
 from releasegate.importers.bfcl import import_bfcl
-from releasegate.scoring.schema import load_validator
+from releasegate.scoring.schema import OutputSchema, load_output_schema
 from releasegate.scoring.task import score_example
 
 BfclCall = dict[str, dict[str, Any]]
@@ -246,7 +246,7 @@ def compare_category(
     examples = {e.id: e for e in load_benchmark(out).examples}
     answers = {a["id"]: a for a in read_jsonl(answers_path)}
     questions = [q for q in read_jsonl(questions_path) if q["id"] in examples]
-    validator, _ = load_validator(None)
+    schema = load_output_schema(None)
     results: dict[str, dict[str, Any]] = {}
     for replay_name, (replay, fence) in REPLAYS.items():
         rows = []
@@ -256,7 +256,7 @@ def compare_category(
             if calls is None:
                 continue
             theirs = bfcl_verdict(question, copy.deepcopy(calls), answer)
-            ours = _ours(examples[question["id"]], render(calls, fence=fence), validator)
+            ours = _ours(examples[question["id"]], render(calls, fence=fence), schema)
             rows.append((question["id"], theirs, ours))
         if not rows:
             continue
@@ -270,8 +270,8 @@ def compare_category(
     return results
 
 
-def _ours(example: Example, output: str, validator: Any) -> bool:
-    return bool(score_example(example, output, validator=validator).outcomes["accuracy"])
+def _ours(example: Example, output: str, schema: OutputSchema) -> bool:
+    return bool(score_example(example, output, schema=schema).outcomes["accuracy"])
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from releasegate.backends.base import GenerationParams, Prompt
     from releasegate.benchmark.load import load_benchmark
-    from releasegate.scoring.schema import load_validator
+    from releasegate.scoring.schema import load_output_schema
     from releasegate.scoring.task import score_example
     from releasegate.testing.engines import engines_python
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     python = engines_python(ROOT)
     if any(e != "hf" for e in args.engines) and not python.is_file():
         raise SystemExit(f"{python} is missing: run `make setup-vllm` first")
-    validator, _ = load_validator(None)
+    schema = load_output_schema(None)
 
     print(
         f"model {args.model}, {len(prompts)} examples, max_new_tokens {args.max_new_tokens}, "
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         right = sum(
-            bool(score_example(ex, row.texts.get(ex.id), validator=validator).outcomes["accuracy"])
+            bool(score_example(ex, row.texts.get(ex.id), schema=schema).outcomes["accuracy"])
             for ex in examples
         )
         if row.latencies:

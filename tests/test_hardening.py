@@ -264,6 +264,7 @@ def test_keys_and_credentials_echoed_by_outputs_and_urls_are_redacted_everywhere
     outputs[1]["output"] = f"Authorization: Basic {basic}"
     outputs[2]["output"] = "see https://bob:hunter2hunter2@api.example/v1?api-key=QUERYSECRET9"
     outputs[3]["output"] = base64.b64encode(f"xx{SECRET}yy".encode()).decode()
+    outputs[4]["output"] = json.dumps({"action": [SECRET]})  # a schema error quotes it
     replay = write_jsonl(tmp_path / "r.jsonl", outputs)
     config = write_config(
         tmp_path,
@@ -286,6 +287,7 @@ def test_keys_and_credentials_echoed_by_outputs_and_urls_are_redacted_everywhere
     (run_dir,) = run_dirs(tmp_path)
     blobs = {p.name: p.read_bytes() for p in run_dir.iterdir()}
     blobs["history"] = (tmp_path / "reports" / "history.sqlite").read_bytes()
+    blobs["schema cache"] = (tmp_path / "reports" / "schema_cache.sqlite").read_bytes()
     blobs["stdout+stderr"] = (out + err).encode()
     for name, blob in blobs.items():
         for secret in (SECRET, basic, "hunter2hunter2", "QUERYSECRET9", "CONFIGSECRET9"):

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from releasegate.benchmark.load import load_benchmark
 from releasegate.cli import app
 from releasegate.importers.bfcl import import_bfcl
-from releasegate.scoring.schema import load_validator
+from releasegate.scoring.schema import load_output_schema
 from releasegate.scoring.task import score_example
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ def _verdicts(
     answers = {
         a["id"]: a for a in module.read_jsonl(data / "possible_answer" / f"BFCL_v4_{category}.json")
     }
-    validator, _ = load_validator(None)
+    schema = load_output_schema(None)
     ours: dict[tuple[str, str], bool] = {}
     for question in module.read_jsonl(data / f"BFCL_v4_{category}.json"):
         if question["id"] not in examples:
@@ -141,7 +141,7 @@ def _verdicts(
             if calls is None:
                 continue
             output = module.render(calls, fence=fence)
-            score = score_example(examples[question["id"]], output, validator=validator)
+            score = score_example(examples[question["id"]], output, schema=schema)
             ours[(question["id"], name)] = bool(score.outcomes["accuracy"])
     return ours
 
@@ -179,7 +179,7 @@ def test_error_types_of_seeded_errors(tmp_path: Path) -> None:
     bench = {e.id: e for e in load_benchmark(_import(tmp_path, "simple_python")).examples}
     question = next(module.read_jsonl(FIXTURE / "BFCL_v4_simple_python.json"))
     truth = next(module.read_jsonl(FIXTURE / "possible_answer" / "BFCL_v4_simple_python.json"))
-    validator, _ = load_validator(None)
+    schema = load_output_schema(None)
     expected = {
         "wrong_function": "wrong_function",
         "wrong_value": "wrong_value",
@@ -190,7 +190,7 @@ def test_error_types_of_seeded_errors(tmp_path: Path) -> None:
     for replay, error_type in expected.items():
         calls = module.REPLAYS[replay][0](copy.deepcopy(truth["ground_truth"]), question)
         score = score_example(
-            bench[question["id"]], module.render(calls, fence=False), validator=validator
+            bench[question["id"]], module.render(calls, fence=False), schema=schema
         )
         assert score.error_type == error_type, replay
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from releasegate import __version__
 from releasegate.backends.base import Backend, ReportsNotes, recorded_config
@@ -57,13 +58,15 @@ from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import Decision, GateResult, MetricInfo, PipelineStatus, StageResult
 from releasegate.records.regression import RegressionReport
 from releasegate.records.run import PipelineResult, RunManifest, flatten_metrics
+from releasegate.redact import known_secrets
 from releasegate.safety.suite import load_suite
-from releasegate.scoring.schema import load_validator
+from releasegate.scoring.schema import load_output_schema
 from releasegate.stages import STAGES
 from releasegate.stages.base import Evidence, RunInputs, Stage
 from releasegate.stages.judge import NAME as JUDGE_STAGE
 from releasegate.stages.regression import compare_run, regression_gates
 from releasegate.store.baseline import load_baseline
+from releasegate.store.schema_cache import SchemaVerdictCache
 from releasegate.store.snapshot import baseline_from_result, judge_scores
 
 log = logging.getLogger(__name__)
@@ -133,12 +136,21 @@ class EvaluationPipeline:
         """
         started, started_at = time.perf_counter(), _now()
         stages = make_stages()
-        inputs = self._prepare(stages, model_path, benchmark_path, baseline_path, backend)
-        noise = attached_noise_floor(inputs)
-        evidence = Evidence()
-        outcome = _Outcome()
-        for stage in stages:
-            self._run_stage(stage, inputs, evidence, outcome)
+        verdicts = schema_cache(self.config)
+        try:
+            inputs = self._prepare(
+                stages, model_path, benchmark_path, baseline_path, backend, verdicts
+            )
+            noise = attached_noise_floor(inputs)
+            evidence = Evidence()
+            outcome = _Outcome()
+            for stage in stages:
+                self._run_stage(stage, inputs, evidence, outcome)
+            if verdicts is not None:
+                verdicts.save()
+        finally:
+            if verdicts is not None:
+                verdicts.close()
         if isinstance(inputs.backend, ReportsNotes):  # e.g. replay rows matching no example
             evidence.warnings.extend(inputs.backend.notes())
         bar = check_baseline_bar(  # gate drift and staleness against the baseline
@@ -179,13 +191,14 @@ class EvaluationPipeline:
         model_path: str,
         benchmark_path: str,
         baseline_path: str | None,
-        backend: Backend | None = None,
+        backend: Backend | None,
+        verdicts: SchemaVerdictCache | None,
     ) -> RunInputs:
         """Load every input and check the plan; nothing here runs a model."""
         config = self.config
         catalog = build_catalog(config, stages)
         benchmark = load_benchmark(benchmark_path)
-        validator, _ = load_validator(config.metrics.schema_path)
+        schema = load_output_schema(config.metrics.schema_path, verdicts=verdicts)
         suite = load_suite(config.safety.suite_path) if config.safety.suite_path else ()
         gates = config.effective_gates()
         facts = plan_facts(config, benchmark, suite)
@@ -207,7 +220,7 @@ class EvaluationPipeline:
             config=config,
             benchmark=benchmark,
             backend=backend,
-            validator=validator,
+            schema=schema,
             suite=suite,
             baseline=baseline,
             baseline_path=baseline_path,
@@ -472,6 +485,14 @@ def _gate_notices(config: PipelineConfig) -> list[str]:
     return [f"no quality_gates configured: the built-in default gates applied: {gates}"]
 
 
+def schema_cache(config: PipelineConfig) -> SchemaVerdictCache | None:
+    """The run's schema verdict cache beside the run directories (with ``generation.cache``)."""
+    if not config.generation.cache:
+        return None
+    secrets = known_secrets(env_names=[config.model.api_key_env, config.judge.api_key_env])
+    return SchemaVerdictCache(Path(config.output.dir) / "schema_cache.sqlite", secrets=secrets)
+
+
 def validate_setup(config: PipelineConfig, benchmark_path: str | None) -> str:
     """Every check a run makes before its model loads, without loading one.
 
@@ -483,7 +504,7 @@ def validate_setup(config: PipelineConfig, benchmark_path: str | None) -> str:
     """
     check_backend_name(config.model.backend)
     check_judge_provider(config)
-    load_validator(config.metrics.schema_path)
+    load_output_schema(config.metrics.schema_path)
     catalog = catalog_for(config)
     suite = load_suite(config.safety.suite_path) if config.safety.suite_path else ()
     benchmark = load_benchmark(benchmark_path) if benchmark_path else None

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from releasegate.benchmark.model import Example
-from releasegate.scoring.schema import load_validator
+from releasegate.scoring.schema import load_output_schema
 from releasegate.scoring.task import canonical, parse_json, score_example, strip_fence
 
-VALIDATOR, _ = load_validator(None)
+SCHEMA = load_output_schema(None)
 
 
 def _score(expected: str, output: str | None, **kw: object) -> dict[str, bool | None]:
     example = Example(id="e", input="x", expected_output=expected, **kw)  # type: ignore[arg-type]
-    return score_example(example, output, validator=VALIDATOR).outcomes
+    return score_example(example, output, schema=SCHEMA).outcomes
 
 
 EXPECTED = '{"action":"create_task","title":"Buy milk","priority":"high"}'
@@ -42,7 +42,7 @@ def test_code_fenced_json_counts_as_valid_and_accurate() -> None:
 def test_fence_stripping_can_be_turned_off() -> None:
     example = Example(id="e", input="x", expected_output=EXPECTED)
     fenced = f"```\n{EXPECTED}\n```"
-    outcomes = score_example(example, fenced, validator=VALIDATOR, strip_code_fences=False).outcomes
+    outcomes = score_example(example, fenced, schema=SCHEMA, strip_code_fences=False).outcomes
     assert outcomes["json_valid_rate"] is False
 
 
@@ -82,7 +82,7 @@ def test_empty_output_fails_everything_but_is_an_output() -> None:
 
 def test_missing_output_fails_every_applicable_metric() -> None:
     example = Example(id="e", input="x", expected_output=EXPECTED)
-    score = score_example(example, None, validator=VALIDATOR)
+    score = score_example(example, None, schema=SCHEMA)
     assert not any(score.outcomes.values())
     assert score.parse_error == "no output"
     assert score.fields is not None and score.fields.expected == 2 and score.fields.tp == 0
@@ -124,15 +124,15 @@ def test_field_counts_flatten_nested_arguments() -> None:
         expected_output='{"action":"list_tasks","filters":{"priority":"high","tag":"work"}}',
     )
     output = '{"action":"list_tasks","filters":{"priority":"high","tag":"home"},"limit":5}'
-    fields = score_example(example, output, validator=VALIDATOR).fields
+    fields = score_example(example, output, schema=SCHEMA).fields
     assert fields is not None
     assert (fields.tp, fields.predicted, fields.expected) == (1, 3, 2)
 
 
 def test_schema_error_message_names_the_path() -> None:
-    validator, _ = load_validator(None)
+    schema = load_output_schema(None)
     example = Example(id="e", input="x", expected_output='{"action":"x"}')
-    score = score_example(example, '{"action": 5}', validator=validator)
+    score = score_example(example, '{"action": 5}', schema=schema)
     assert score.schema_error is not None and score.schema_error.startswith("action:")
 
 

@@ -18,7 +18,7 @@ from releasegate.benchmark.model import (
     ToolFunction,
 )
 from releasegate.errors import BenchmarkError
-from releasegate.scoring.schema import load_validator
+from releasegate.scoring.schema import load_output_schema
 from releasegate.scoring.task import score_example
 from releasegate.scoring.toolcalls import (
     Call,
@@ -30,7 +30,7 @@ from releasegate.scoring.toolcalls import (
 
 STRICT = POLICY_PRESETS["strict-v1"]
 BFCL = POLICY_PRESETS["bfcl-v1"]
-VALIDATOR, _ = load_validator(None)
+SCHEMA = load_output_schema(None)
 
 
 def _call(name: str = "f", **arguments: tuple[Any, ...]) -> ExpectedCall:
@@ -196,42 +196,42 @@ def _example(**fields: Any) -> Example:
 def test_score_example_honours_alternatives_in_every_metric() -> None:
     spec = ExpectedCall("f", {"x": (1, 2), "u": ("cm",)}, optional=frozenset({"u"}))
     example = _example(calls=ToolCalls((spec,)))
-    score = score_example(example, '{"action": "f", "x": 2}', validator=VALIDATOR)
+    score = score_example(example, '{"action": "f", "x": 2}', schema=SCHEMA)
     assert score.outcomes["accuracy"] and score.outcomes["action_accuracy"]
     assert score.fields is not None and (score.fields.tp, score.fields.expected) == (1, 1)
     assert score.error_type is None and score.calls_scored
-    wrong = score_example(example, '{"action": "g", "x": 3}', validator=VALIDATOR)
+    wrong = score_example(example, '{"action": "g", "x": 3}', schema=SCHEMA)
     assert wrong.error_type == "wrong_function" and not wrong.outcomes["action_accuracy"]
-    none = score_example(example, None, validator=VALIDATOR)
+    none = score_example(example, None, schema=SCHEMA)
     assert none.error_type == "no_output" and not none.outcomes["accuracy"]
-    garbage = score_example(example, "I'd call f", validator=VALIDATOR)
+    garbage = score_example(example, "I'd call f", schema=SCHEMA)
     assert garbage.error_type == "unparseable"
 
 
 def test_per_example_schema_checks_each_call_against_its_own_function() -> None:
     fn = ToolFunction("f", {"type": "object", "properties": {"x": {"type": "integer"}}})
     example = _example(calls=ToolCalls((_call(x=(1,)),)), functions=(fn,))
-    ok = score_example(example, '{"action": "f", "x": 1}', validator=VALIDATOR)
+    ok = score_example(example, '{"action": "f", "x": 1}', schema=SCHEMA)
     assert ok.outcomes["schema_valid_rate"] and ok.schema_error is None
-    bad = score_example(example, '{"action": "f", "x": "one"}', validator=VALIDATOR)
+    bad = score_example(example, '{"action": "f", "x": "one"}', schema=SCHEMA)
     assert not bad.outcomes["schema_valid_rate"] and "x" in (bad.schema_error or "")
-    unknown = score_example(example, '{"action": "h"}', validator=VALIDATOR)
+    unknown = score_example(example, '{"action": "h"}', schema=SCHEMA)
     assert "not one of the functions" in (unknown.schema_error or "")
 
 
 def test_single_expected_output_keeps_its_meaning_and_gains_an_error_type() -> None:
     example = Example(id="e", input="q", expected_output='{"action": "f", "x": 1}')
-    right = score_example(example, '{"x": 1.0, "action": "f"}', validator=VALIDATOR)
+    right = score_example(example, '{"x": 1.0, "action": "f"}', schema=SCHEMA)
     assert right.outcomes["accuracy"] and right.error_type is None
-    wrong = score_example(example, '{"action": "f", "x": 1, "y": 2}', validator=VALIDATOR)
+    wrong = score_example(example, '{"action": "f", "x": 1, "y": 2}', schema=SCHEMA)
     assert not wrong.outcomes["accuracy"] and wrong.error_type == "unexpected_argument"
     # case still matters: alternatives and loose strings are opt-in
     cased = Example(id="e", input="q", expected_output='{"action": "f", "c": "Paris"}')
-    assert not score_example(cased, '{"action": "f", "c": "paris"}', validator=VALIDATOR).outcomes[
+    assert not score_example(cased, '{"action": "f", "c": "paris"}', schema=SCHEMA).outcomes[
         "accuracy"
     ]
     plain = Example(id="e", input="q", expected_output="hello")
-    assert not score_example(plain, "hi", validator=VALIDATOR).calls_scored
+    assert not score_example(plain, "hi", schema=SCHEMA).calls_scored
 
 
 def _fail(field: str, problem: str) -> BenchmarkError:

@@ -21,9 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
-
 from releasegate.benchmark.model import (
     POLICY_PRESETS,
     CallOrder,
@@ -239,6 +236,9 @@ def _parse_functions(raw: Any, fail: Fail) -> tuple[ToolFunction, ...]:
             raise fail(f"{where}.name", "must be a non-empty string")
         if not isinstance(params, dict):
             raise fail(f"{where}.parameters", "must be a JSON Schema object")
+        from jsonschema import SchemaError  # only benchmarks with functions need it
+        from jsonschema.validators import validator_for
+
         try:
             validator_for(params).check_schema(params)
         except SchemaError as exc:

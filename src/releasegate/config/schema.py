@@ -150,7 +150,10 @@ class GenerationSettings(_Section):
     cache: bool = True
     """Serve outputs of an unchanged local model from ``<output.dir>/generation_cache.sqlite``
     (and resume an interrupted run). Keyed by the weights' hash, the prompt and these
-    settings; endpoints are never cached, since the model behind a name can change."""
+    settings; endpoints are never cached, since the model behind a name can change.
+    Also keeps the JSON Schema verdicts on outputs (any backend's) in
+    ``<output.dir>/schema_cache.sqlite``, keyed by the schema, the output and
+    jsonschema's version. Off: neither file is read or written."""
 
 
 class CostSettings(_Section):

@@ -31,10 +31,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema.protocols import Validator
-
 from releasegate.benchmark.model import Example, ToolCalls
-from releasegate.scoring.schema import function_schema_error
+from releasegate.scoring.schema import OutputSchema, function_schema_error
 from releasegate.scoring.toolcalls import (
     Call,
     CallsVerdict,
@@ -136,7 +134,7 @@ def score_example(
     example: Example,
     output: str | None,
     *,
-    validator: Validator,
+    schema: OutputSchema,
     strip_code_fences: bool = True,
 ) -> ExampleScore:
     """Score one output against its example; ``None`` output fails every metric.
@@ -176,7 +174,7 @@ def score_example(
     else:
         correct = output.strip() == example.expected_output.strip()
 
-    schema_error = _schema_error(example, parsed, obj, calls, validator)
+    schema_error = _schema_error(example, parsed, obj, calls, schema)
     parse_error = parsed.error
     if parsed.ok and not obj_or_calls:
         parse_error = f"parsed as JSON {type(parsed.value).__name__}, not an object"
@@ -259,7 +257,7 @@ def _schema_error(
     parsed: Parsed,
     obj: dict[str, Any] | None,
     calls: list[Call] | None,
-    validator: Validator,
+    schema: OutputSchema,
 ) -> str | None:
     if example.functions:
         if calls is None:
@@ -269,8 +267,7 @@ def _schema_error(
     if obj is None and example.expected_calls is not None and isinstance(parsed.value, list):
         targets = list(parsed.value)
     for target in targets:
-        error = next(iter(validator.iter_errors(target)), None)
+        error = schema.first_error(target)
         if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            return f"{where}: {error.message}"[:300]
+            return error
     return None

@@ -203,7 +203,7 @@ class AutomatedMetricsStage:
                     score_example(
                         e,
                         generations[e.id].text,
-                        validator=inputs.validator,
+                        schema=inputs.schema,
                         strip_code_fences=strip,
                     ),
                 ),
@@ -244,7 +244,7 @@ def _with_draws(
         return result
     strip = inputs.config.metrics.strip_code_fences
     later = [
-        score_example(example, g.text, validator=inputs.validator, strip_code_fences=strip)
+        score_example(example, g.text, schema=inputs.schema, strip_code_fences=strip)
         for g in draws[1:]
     ]
     outcomes = [result.outcomes, *(score.outcomes for score in later)]

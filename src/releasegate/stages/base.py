@@ -22,8 +22,6 @@ from releasegate.metrics import MetricCatalog, MetricSpec, Need
 from releasegate.records.core import ExampleResult, MetricValue, StageResult
 
 if TYPE_CHECKING:
-    from jsonschema.protocols import Validator
-
     from releasegate.backends.base import Backend, Generation
     from releasegate.benchmark.model import Benchmark
     from releasegate.progress import Progress
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
     from releasegate.records.regression import RegressionReport
     from releasegate.records.safety import SafetyReport
     from releasegate.safety.suite import RedTeamItem
+    from releasegate.scoring.schema import OutputSchema
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,8 @@ class RunInputs:
     config: PipelineConfig
     benchmark: Benchmark
     backend: Backend
-    validator: Validator
+    schema: OutputSchema
+    """The JSON Schema behind ``schema_valid_rate`` (verdicts remembered in the schema cache)."""
     suite: Sequence[RedTeamItem]
     baseline: Baseline | FlatBaseline | None
     baseline_path: str | None

@@ -15,6 +15,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+BUSY_TIMEOUT_S = 5.0
+"""How long to wait for another process's lock (sqlite3's default) before giving up."""
+
 
 def open_cache(path: Path, schema: str, *, what: str) -> sqlite3.Connection:
     """A connection to the cache at ``path`` with ``schema`` applied.
@@ -27,6 +30,8 @@ def open_cache(path: Path, schema: str, *, what: str) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return _open(path, schema)
+    except sqlite3.OperationalError:  # locked, read-only, disk full: not a damaged file
+        raise  # (moving it aside would lose a healthy cache that another run is using)
     except sqlite3.DatabaseError as exc:
         aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
         os.replace(path, aside)
@@ -45,7 +50,7 @@ def open_cache(path: Path, schema: str, *, what: str) -> sqlite3.Connection:
 
 
 def _open(path: Path, schema: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path))
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
     try:
         with conn:
             conn.executescript(schema)
