@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
+import random
 import sqlite3
 from pathlib import Path
 
+import pydantic_core
 import pytest
 
 from helpers import SEED_CONFIG
@@ -17,7 +20,7 @@ from releasegate.judge.cache import CachedReply, JudgeCache
 from releasegate.pipeline import EvaluationPipeline
 from releasegate.publish import preflight, publish_run
 from releasegate.records.run import PipelineResult
-from releasegate.redact import known_secrets, redact_data, redact_text
+from releasegate.redact import known_secrets, may_redact_json, redact_data, redact_text
 from releasegate.store.generation_cache import GenerationCache, generation_key
 
 SECRET = "sk-Qw3rTy-publish-9876543210"
@@ -97,6 +100,56 @@ def test_redact_data_redacts_every_string_and_key_however_often_it_repeats() -> 
         "n": 1.5,
     }
     assert redact_data([leak, leak], []) == [redact_text(leak), redact_text(leak)]
+
+
+def test_the_json_precheck_never_misses_what_redaction_would_change() -> None:
+    """Whatever string redaction would change, its JSON document is sent to the walk."""
+    rng = random.Random(7)
+    quoted = 'ke"y\\with-escapes-' + SECRET
+    secrets = [SECRET, quoted, "sécret-ünïcode-value"]
+    basic = base64.b64encode(f"user:{SECRET}".encode()).decode()
+    parts = [
+        SECRET,
+        quoted,
+        "sécret-ünïcode-value",
+        "https://bob:pw@h/v1",
+        "?api-key=abc",
+        "&Access_Token=x",
+        "Authorization: ",
+        "Bearer abcdefghijklmnopqrstuv",
+        f"Basic {basic}",
+        "plain",
+        " ",
+        '"',
+        "\\",
+        "\n",
+        "\x01",
+        "é",
+        "\u2028",
+        "=",
+        ":",
+        "/",
+        "key",
+        "?",
+        "@",
+        base64.b64encode(f"ab{SECRET}tail".encode()).decode(),
+    ]
+    changed = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 6)))
+        if redact_text(text, secrets) == text:
+            continue
+        changed += 1
+        for document in (
+            json.dumps({"k": [text]}, ensure_ascii=False),
+            json.dumps({text: 1}),
+            pydantic_core.to_json({"k": text}).decode(),  # the serializer publish uses
+        ):
+            assert may_redact_json(document, secrets), text
+    assert changed > 500
+    plain = json.dumps({"output": '{"action": "list_tasks"}', "n": 1})
+    assert not may_redact_json(plain, [SECRET])  # the fast path is taken
+    assert may_redact_json(plain, secrets)  # a secret JSON would escape: always the walk
 
 
 def test_known_secrets_reads_key_like_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,12 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
+
 from releasegate import interrupts
 from releasegate.config.schema import OutputSettings, PipelineConfig
 from releasegate.errors import OutputError, ReleaseGateError
 from releasegate.records.core import Decision
 from releasegate.records.run import PipelineResult
-from releasegate.redact import known_secrets, redact_data
+from releasegate.redact import known_secrets, may_redact_json, redact_data
 from releasegate.report.markdown import render_markdown
 from releasegate.report.write import write_reports
 from releasegate.store.history import check_history, pending_run
@@ -145,7 +147,13 @@ def publish_run(
 
 def redact_result(result: PipelineResult, secrets: Iterable[str]) -> PipelineResult:
     """The run with every credential removed from every string in it."""
-    data = redact_data(result.model_dump(mode="json"), tuple(secrets))
+    known = tuple(secrets)
+    try:
+        if not may_redact_json(result.model_dump_json(), known):
+            return result  # nothing in it to redact: no walk, no re-validation
+    except PydanticSerializationError:  # a lone surrogate: the walk handles it
+        pass
+    data = redact_data(result.model_dump(mode="json"), known)
     return PipelineResult.model_validate(data)
 
 

@@ -90,6 +90,26 @@ def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
     return walk(value)
 
 
+def may_redact_json(document: str, secrets: Iterable[str] = ()) -> bool:
+    """False only if :func:`redact_text` would change no string of this JSON ``document``.
+
+    A cheap look at the serialised whole instead of a walk over every string: a run
+    record with nothing to redact (the usual case) is then used as it is. Conservative:
+    each test below holds in the document if it holds in any string in it, because
+    JSON escapes character by character and never escapes the characters tested
+    (``://``, the query and header patterns, a secret form with no character JSON
+    might escape). A secret form with such a character always answers True.
+    """
+    if "://" in document or _QUERY.search(document) or _MAYBE_HEADER.search(document):
+        return True
+    return any(not _json_plain(form) or form in document for form in _all_forms(frozenset(secrets)))
+
+
+def _json_plain(text: str) -> bool:
+    """``text`` is printable ASCII other than quote and backslash (JSON leaves it as is)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
 def known_secrets(
     env_names: Iterable[str | None] = (), urls: Iterable[str | None] = ()
 ) -> set[str]:

