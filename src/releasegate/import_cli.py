@@ -46,7 +46,7 @@ def import_bfcl_command(
     except ReleaseGateError as exc:
         if debug:
             traceback.print_exc()
-        _err.print(escape(str(exc)))
+        _err.print(escape(str(exc)), soft_wrap=True)  # one line, whatever the width
         raise typer.Exit(exc.exit_code) from None
     cats = ", ".join(f"{k} {v}" for k, v in sorted(summary.categories.items()))
     _out.print(escape(f"wrote {summary.written} examples to {summary.out} ({cats})"))
