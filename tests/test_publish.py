@@ -6,13 +6,16 @@ import base64
 import json
 import logging
 import random
+import re
 import sqlite3
+import sys
 from pathlib import Path
 
 import pydantic_core
 import pytest
 
 from helpers import SEED_CONFIG
+from releasegate import redact
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
 from releasegate.config import parse_config
 from releasegate.errors import OutputError
@@ -150,6 +153,21 @@ def test_the_json_precheck_never_misses_what_redaction_would_change() -> None:
     plain = json.dumps({"output": '{"action": "list_tasks"}', "n": 1})
     assert not may_redact_json(plain, [SECRET])  # the fast path is taken
     assert may_redact_json(plain, secrets)  # a secret JSON would escape: always the walk
+
+
+def test_the_header_precheck_agrees_with_the_case_insensitive_pattern() -> None:
+    """Every character the pattern folds to a letter of its words lower-cases to it, or is sent
+    to the regex: the fast test can never miss what ``_MAYBE_HEADER`` would find."""
+    letters = set("authorizationbearerbasic")
+    any_letter = re.compile(f"[{''.join(sorted(letters))}]", re.IGNORECASE)
+    odd = {
+        c
+        for c in map(chr, range(sys.maxunicode + 1))
+        if any_letter.fullmatch(c) and c.lower() not in letters
+    }
+    assert odd <= set(redact._FOLDS_OTHERWISE)
+    for text in ("x AUTHORIZATION y", "Bearer", "baſic", "authorızation", "plain text"):
+        assert redact._may_name_a_header(text) == bool(redact._MAYBE_HEADER.search(text)), text
 
 
 def test_known_secrets_reads_key_like_variables(monkeypatch: pytest.MonkeyPatch) -> None:
