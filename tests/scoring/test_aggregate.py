@@ -7,7 +7,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from releasegate.records.core import ExampleResult
-from releasegate.scoring.aggregate import BOOTSTRAP_RESAMPLES, aggregate
+from releasegate.scoring.aggregate import BOOTSTRAP_RESAMPLES, _resampled_sums, aggregate
 from releasegate.stages.automated import RATE_METRIC_NAMES as RATES
 
 
@@ -98,3 +98,12 @@ def test_field_bootstrap_resamples_whole_examples_and_sums_their_counts() -> Non
         low, high = np.percentile(finite, [2.5, 97.5])
         ci = metrics[name].ci
         assert ci is not None and (ci.low, ci.high) == (float(low), float(high))
+
+
+def test_packed_resample_sums_equal_column_sums_and_large_counts_use_columns() -> None:
+    rng = np.random.default_rng(3)
+    for high in (5, 4000, 3_000_000):  # packed; packed near the limit; too large to pack
+        counts = rng.integers(0, high, size=(500, 3)).astype(np.float64)
+        idx = rng.integers(0, 500, size=(200, 500))
+        want = np.stack([counts[:, j][idx].sum(axis=1) for j in range(3)], axis=1)
+        assert np.array_equal(_resampled_sums(counts, idx), want), high

@@ -172,9 +172,7 @@ def field_metrics(
     )
     n_failed = sum(1 for e in rows if e.output is None)
     idx = rng.integers(0, len(rows), size=(BOOTSTRAP_RESAMPLES, len(rows)))
-    # (B, 3): tp, predicted, expected per resample. One gather per column is ~4x faster
-    # than gathering (B, n, 3) rows; sums of integer counts are exact in any order.
-    boot = np.stack([counts[:, j].take(idx).sum(axis=1) for j in range(3)], axis=1)
+    boot = _resampled_sums(counts, idx)
     point = counts.sum(axis=0)
     out: dict[str, MetricValue] = {}
     for name, value, samples in _prf(point, boot):
@@ -189,6 +187,28 @@ def field_metrics(
             name=f"{name}{suffix}", value=value, ci=ci, n=len(rows), n_failed=n_failed, unit="rate"
         )
     return out
+
+
+_FIELD_BITS = 21
+"""Bits per count in a packed row: three counts in one int64 (3 x 21 = 63 bits)."""
+
+
+def _resampled_sums(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """(B, 3): the tp, predicted and expected sums of each resample (row ``idx[b]``).
+
+    Sums of integer counts are exact in any order. When every resample's sum of each
+    count fits in 21 bits (``n * max`` does), the three counts travel packed in one
+    int64 and the resamples take one gather and one sum instead of three (~3x faster);
+    otherwise one gather per column, with the same sums.
+    """
+    columns = counts.astype(np.int64)
+    if len(counts) * int(columns.max(initial=0)) < 1 << _FIELD_BITS:
+        packed = columns[:, 0] | (columns[:, 1] << _FIELD_BITS) | (columns[:, 2] << 2 * _FIELD_BITS)
+        total = packed.take(idx).sum(axis=1)
+        mask = (1 << _FIELD_BITS) - 1
+        parts = [(total >> (_FIELD_BITS * j)) & mask for j in range(3)]
+        return np.stack(parts, axis=1).astype(np.float64)
+    return np.stack([counts[:, j].take(idx).sum(axis=1) for j in range(3)], axis=1)
 
 
 def _prf(point: np.ndarray, boot: np.ndarray) -> list[tuple[str, float | None, np.ndarray]]:
