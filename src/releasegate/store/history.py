@@ -107,11 +107,20 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         raise InputError(f"{path}: run history database is unusable: {exc}") from exc
 
 
+_QUICK_CHECK = (
+    "PRAGMA quick_check(runs)" if sqlite3.sqlite_version_info >= (3, 33) else "PRAGMA quick_check"
+)
+"""SQLite 3.33 added the one-table form."""
+
+
 def check_history(path: Path) -> None:
     """Open an existing database, verify it and take a write lock (released at once).
 
     Called before any model runs, so that a corrupt or read-only history fails a run
-    while it is still cheap.
+    while it is still cheap. The check reads the schema and the ``runs`` table: a check
+    of the whole file grows with the history (~45 ms at 100 runs, 25 MB, mostly
+    per-example outcomes), and SQLite reports a damaged page of the other tables when
+    publishing writes them, which fails the publish with nothing published.
 
     Raises:
         OutputError: the database is corrupt, locked or read-only.
@@ -119,7 +128,7 @@ def check_history(path: Path) -> None:
     try:
         with closing(sqlite3.connect(path)) as conn:
             _ensure_schema(conn)
-            problem = conn.execute("PRAGMA quick_check").fetchone()[0]
+            problem = conn.execute(_QUICK_CHECK).fetchone()[0]
             if problem != "ok":
                 raise OutputError(f"{path}: run history database is corrupt: {problem}")
             conn.execute("BEGIN IMMEDIATE")
