@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import SEED_CONFIG, example_rows, replay_rows, write_jsonl  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Per-user caches (model fingerprints) go to a session folder, never ~/.cache.
+
+    Set in the environment, so that the CLI run in subprocesses uses it too.
+    """
+    os.environ["RELEASEGATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("user-cache"))
 
 
 @pytest.fixture

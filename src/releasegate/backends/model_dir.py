@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.errors import BackendError
+from releasegate.store.fingerprint_cache import remembered_fingerprint
 
 __all__ = ["ModelDir", "TOKENIZER_FILES", "fingerprint", "resolve_adapter_base"]
 
@@ -127,17 +128,32 @@ def resolve_adapter_base(adapter_dir: Path, override: str | None = None) -> str:
 
 
 def fingerprint(dirs: Sequence[Path]) -> str:
-    """sha256 over the weight, config and tokenizer files of ``dirs`` (names and bytes)."""
-    h = hashlib.sha256()
-    for d in dirs:
-        files = sorted(
+    """sha256 over the weight, config and tokenizer files of ``dirs`` (names and bytes).
+
+    Remembered by the files' identity (``store.fingerprint_cache``): unchanged files
+    are not read again.
+    """
+    files = [
+        p
+        for d in dirs
+        for p in sorted(
             p
             for p in d.iterdir()
             if p.is_file() and (p.suffix in _WEIGHT_SUFFIXES or p.name in _FINGERPRINT_FILES)
         )
-        for p in files:
-            h.update(p.name.encode("utf-8") + b"\0")
-            with p.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+    ]
+    return remembered_fingerprint(files, lambda: _hash_files(files), formula=_FORMULA)
+
+
+_FORMULA = "model-dir-sha256-1"
+"""Names :func:`_hash_files`; change it with the formula."""
+
+
+def _hash_files(files: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.name.encode("utf-8") + b"\0")
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
     return "sha256:" + h.hexdigest()
