@@ -35,7 +35,6 @@ from releasegate.config.schema import PipelineConfig
 from releasegate.enums import GateType
 from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
-from releasegate.judge.health import apply_health
 from releasegate.manifest import (
     config_dict,
     config_hash,
@@ -320,6 +319,10 @@ class EvaluationPipeline:
     ) -> list[GateResult]:
         """An untrusted judge's gates become warnings, or the run blocks (``judge.health``)."""
         health = evidence.judge.health if evidence.judge is not None else None
+        if health is None:  # no judge ran: nothing to downgrade (and no judge to import)
+            return gates
+        from releasegate.judge.health import apply_health
+
         names = {spec.name for spec in inputs.catalog.values() if spec.stage == JUDGE_STAGE}
         checked, warnings = apply_health(gates, health, names)
         evidence.warnings.extend(warnings)

@@ -20,11 +20,11 @@ from pathlib import Path
 from releasegate.benchmark.model import Example
 from releasegate.config.judge import JudgeConfig
 from releasegate.judge.metrics import aggregate
-from releasegate.judge.stage import run_judge_stage, skip_reason, with_perturbation
+from releasegate.judge.ready import DISAGREEMENT_METRIC, skip_reason
+from releasegate.judge.stage import run_judge_stage, with_perturbation
 from releasegate.records.core import MetricValue
 from releasegate.records.judge import JudgeItem, JudgeOutcome, JuryResult, PerturbationResult
 
-DISAGREEMENT_METRIC = "judge_jury_disagreement_rate"
 AGGREGATION = "median per criterion (lower middle for an even jury); a majority must score"
 
 

@@ -21,6 +21,7 @@ from releasegate.judge.metrics import aggregate
 from releasegate.judge.perturbation import check_perturbation
 from releasegate.judge.prompt import fence_token
 from releasegate.judge.providers import PROVIDERS, default_api_key_env
+from releasegate.judge.ready import FLIP_METRIC, skip_reason
 from releasegate.judge.runner import (
     Ledger,
     RunState,
@@ -34,22 +35,6 @@ from releasegate.records.core import MetricValue
 from releasegate.records.judge import JudgeItem, JudgeOutcome, PerturbationResult
 
 T = TypeVar("T")
-
-FLIP_METRIC = "judge_perturbation_flip_rate"
-
-
-def skip_reason(config: JudgeConfig) -> str | None:
-    """Why the judge cannot run as configured (disabled, no provider, key missing), or None."""
-    if not config.enabled:
-        return "judge disabled in config (judge.enabled: false)"
-    if config.provider is None:
-        return "no judge configured (judge.provider is not set)"
-    for judge in config.jurors():
-        env = default_api_key_env(judge)
-        if env is not None and not os.environ.get(env):
-            who = f" (juror {judge.model})" if config.jury else ""
-            return f"judge API key missing{who}: environment variable {env} is not set"
-    return None
 
 
 def make_scrubber(secret: str | None) -> Callable[[str], str]:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from releasegate.benchmark.model import Example
 from releasegate.config.judge import Criterion, JudgeConfig
-from releasegate.judge.stage import run_judge_stage
 from releasegate.records.core import MetricValue
 from releasegate.records.judge import JudgeOutcome
 from releasegate.records.safety import SafetyItem
@@ -92,6 +91,8 @@ def judge_free_text(
             "max_samples": None,
         }
     )
+    from releasegate.judge.stage import run_judge_stage  # loaded only to judge
+
     return run_judge_stage(
         examples=examples,
         outputs={i.id: i.output for i in chosen},

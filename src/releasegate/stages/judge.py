@@ -6,12 +6,7 @@ from pathlib import Path
 
 from releasegate.config.schema import PipelineConfig
 from releasegate.errors import StageError
-from releasegate.judge.calibration_store import STORE_FILE
-from releasegate.judge.family import same_family_warning
-from releasegate.judge.health import assess_health
-from releasegate.judge.jury import DISAGREEMENT_METRIC, run_judge
-from releasegate.judge.rejudge import needs_rejudge, rejudge_baseline
-from releasegate.judge.stage import FLIP_METRIC, skip_reason
+from releasegate.judge.ready import DISAGREEMENT_METRIC, FLIP_METRIC, skip_reason
 from releasegate.metrics import (
     COUNT,
     RATE,
@@ -135,6 +130,8 @@ class JudgeStage:
         Raises:
             StageError: the judge failed (coverage below its minimum, provider errors).
         """
+        from releasegate.judge.jury import run_judge  # the judge loads only to judge
+
         config = inputs.config
         settings = config.judge
         cache = Path(settings.cache_path) if settings.cache_path else default_judge_cache(config)
@@ -168,6 +165,10 @@ def _checked(
     outcome: JudgeOutcome, inputs: RunInputs, evidence: Evidence, cache: Path
 ) -> JudgeOutcome:
     """Re-judge the baseline if its judge config differs, then assess the judge's health."""
+    from releasegate.judge.family import same_family_warning
+    from releasegate.judge.health import assess_health
+    from releasegate.judge.rejudge import needs_rejudge, rejudge_baseline
+
     settings, baseline = inputs.config.judge, inputs.baseline
     if (
         settings.rejudge_baseline
@@ -210,6 +211,8 @@ def calibration_store_path(config: PipelineConfig) -> Path:
     """The calibration store a run reads (``judge.calibration_store``, else beside the cache)."""
     if config.judge.calibration_store:
         return Path(config.judge.calibration_store)
+    from releasegate.judge.calibration_store import STORE_FILE
+
     return Path(config.output.dir) / STORE_FILE
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
-from releasegate.judge.rejudge import with_rejudged
 from releasegate.metrics import MetricCatalog, MetricSpec
 from releasegate.records.baseline import Baseline, FlatBaseline, JudgeScores
 from releasegate.records.calibration import NoiseFloor
@@ -61,10 +60,15 @@ class RegressionStage:
         """
         if inputs.baseline is None:  # pragma: no cover - skip_reason guards this
             raise IncomparableBaseline("no baseline given")
+        baseline = inputs.baseline
+        if evidence.judge is not None and evidence.judge.baseline_rejudged is not None:
+            from releasegate.judge.rejudge import with_rejudged  # (imports the judge)
+
+            baseline = with_rejudged(baseline, evidence.judge)
         report = compare_run(
             evidence.examples,
             evidence.metrics,
-            baseline=with_rejudged(inputs.baseline, evidence.judge),
+            baseline=baseline,
             source=inputs.baseline_path or "",
             settings=inputs.config.regression,
             catalog=inputs.catalog,

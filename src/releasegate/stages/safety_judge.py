@@ -10,7 +10,7 @@ from pathlib import Path
 
 from releasegate.config.schema import PipelineConfig
 from releasegate.errors import StageError
-from releasegate.judge.stage import skip_reason
+from releasegate.judge.ready import skip_reason
 from releasegate.metrics import RATE, SCORE_1_5, Direction, Kind, MetricSpec, Need
 from releasegate.records.core import PipelineStatus, StageResult
 from releasegate.safety.judge_rubric import JUDGE_PREFIX, free_text_attacks, judge_free_text
