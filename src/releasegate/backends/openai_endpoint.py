@@ -31,7 +31,6 @@ error messages and outputs, and key-like query parameters from recorded URLs.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import math
@@ -40,7 +39,6 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -60,7 +58,8 @@ from releasegate.errors import ConfigError
 
 if TYPE_CHECKING:
     # Imported where requests are sent: ``--model`` detection imports every backend
-    # module, and a run of a local model should not pay for httpx (~0.1 s).
+    # module, and a run of a local model should not pay for httpx (~0.1 s), nor for
+    # asyncio and email.utils (~0.04 s).
     import httpx
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -233,6 +232,8 @@ class OpenAIEndpointBackend:
         on_done: Callable[[Generation], None],
     ) -> list[Generation]:
         """Send every prompt with a sliding window of ``model.concurrency`` requests."""
+        import asyncio
+
         if not prompts:
             return []
         return asyncio.run(self._run(prompts, params, on_done))
@@ -244,6 +245,8 @@ class OpenAIEndpointBackend:
         params: GenerationParams,
         on_done: Callable[[Generation], None],
     ) -> list[Generation]:
+        import asyncio
+
         s = self.settings
         self._abort = None
         self._late_in_row = 0
@@ -278,6 +281,8 @@ class OpenAIEndpointBackend:
         self, client: httpx.AsyncClient, prompt: Prompt, params: GenerationParams
     ) -> Generation:
         """One example: attempts and back-off inside one wall-clock deadline."""
+        import asyncio
+
         timeout = self.settings.timeout_s
         started = time.perf_counter()
         deadline = started + timeout
@@ -528,6 +533,8 @@ async def _lines(response: httpx.Response) -> Any:
 
 def _retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (a number or an HTTP date), capped at a minute."""
+    from email.utils import parsedate_to_datetime
+
     if not value:
         return None
     try:
