@@ -9,7 +9,8 @@ machine's load hits both. Prints wall and CPU seconds per run, the medians, thei
 ratio, and whether the two runners' outputs are identical.
 
 Then the cached re-run: ``releasegate run`` on the example benchmark twice with the
-same ``--output-dir`` (cold, then served from the generation cache), whole process.
+same ``--output-dir`` (cold, then served from the caches), whole process, in
+``--cached-rounds`` rounds (default 5) with a fresh folder each; the medians' ratio.
 
 The ~20M-parameter model is made here (``--make-model``: a Llama config, random
 initialisation, the committed tokenizer; nothing is downloaded) under the git-ignored
@@ -223,36 +224,56 @@ def _cacheable_config(work: Path) -> Path:
     return path
 
 
-def cached_rerun(env: dict[str, str], work: Path) -> None:
-    """``releasegate run`` on the example twice with one output folder: cold, then cached."""
-    command = [
-        sys.executable,
-        "-m",
-        "releasegate",
-        "run",
-        "--model",
-        str(EXAMPLE / "models" / "tiny-v1"),
-        "--benchmark",
-        str(EXAMPLE / "benchmark.jsonl"),
-        "--config",
-        str(_cacheable_config(work)),
-        "--output-dir",
-        str(work / "reports"),
-        "--save-baseline",  # a DEPLOY writes its baseline here, not into the repository
-        str(work / "baseline.json"),
-    ]
-    quiet = {**env, "COLUMNS": "120"}
+def cached_rerun(env: dict[str, str], work: Path, *, rounds: int) -> None:
+    """``releasegate run`` on the example twice per round, one output folder each round.
+
+    Each round starts empty: a cold run (generates), then a fully cached one. The
+    ratio of the medians is the figure; single pairs vary by ±15% on a shared machine.
+    """
     print(
         "\n`releasegate run` on the example (tiny-v1, 500 examples + red-team, determinism "
-        "check off), same output dir:"
+        "check off), cold then cached, a fresh output dir per round:"
     )
-    print("| run | wall s | CPU s |")
-    print("|---|---:|---:|")
-    cold = timed(command, quiet, ok=(0, 1))  # DEPLOY or BLOCK, not ERROR
-    print(f"| cold | {cold[0]:.1f} | {cold[1]:.1f} |", flush=True)
-    warm = timed(command, quiet, ok=(0, 1))
-    print(f"| cached | {warm[0]:.1f} | {warm[1]:.1f} |")
-    print(f"cached/cold: wall {warm[0] / cold[0]:.0%}, CPU {warm[1] / cold[1]:.0%}")
+    print("| round | cold wall s | cold CPU s | cached wall s | cached CPU s | cached/cold |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    config = _cacheable_config(work)
+    quiet = {**env, "COLUMNS": "120"}
+    colds: list[tuple[float, float]] = []
+    warms: list[tuple[float, float]] = []
+    for n in range(1, rounds + 1):
+        out = work / f"round-{n}"
+        command = [
+            sys.executable,
+            "-m",
+            "releasegate",
+            "run",
+            "--model",
+            str(EXAMPLE / "models" / "tiny-v1"),
+            "--benchmark",
+            str(EXAMPLE / "benchmark.jsonl"),
+            "--config",
+            str(config),
+            "--output-dir",
+            str(out / "reports"),
+            "--save-baseline",  # a DEPLOY writes its baseline here, not into the repository
+            str(out / "baseline.json"),
+        ]
+        cold = timed(command, quiet, ok=(0, 1))  # DEPLOY or BLOCK, not ERROR
+        warm = timed(command, quiet, ok=(0, 1))
+        colds.append(cold)
+        warms.append(warm)
+        print(
+            f"| {n} | {cold[0]:.1f} | {cold[1]:.1f} | {warm[0]:.2f} | {warm[1]:.2f} "
+            f"| {warm[0] / cold[0]:.1%} |",
+            flush=True,
+        )
+    cold_wall, cold_cpu = (statistics.median(c[i] for c in colds) for i in (0, 1))
+    warm_wall, warm_cpu = (statistics.median(w[i] for w in warms) for i in (0, 1))
+    print(
+        f"medians: cold {cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU; cached {warm_wall:.2f} s "
+        f"wall, {warm_cpu:.2f} s CPU; cached/cold: wall {warm_wall / cold_wall:.1%}, "
+        f"CPU {warm_cpu / cold_cpu:.1%}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-versus", action="store_true")
     parser.add_argument("--skip-cached", action="store_true")
+    parser.add_argument("--cached-rounds", type=int, default=5, help="cold+cached pairs")
     args = parser.parse_args(argv)
     if args.model is None:
         args.model = str(make_model(MODEL_20M))
@@ -277,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_versus:
             versus(args, env, Path(tmp))
         if not args.skip_cached:
-            cached_rerun(env, Path(tmp))
+            cached_rerun(env, Path(tmp), rounds=args.cached_rounds)
     return 0
 
 
