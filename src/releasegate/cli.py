@@ -146,9 +146,10 @@ def run(  # noqa: PLR0917 - typer maps each parameter to a flag
 
     def go() -> int:
         with _collector_paused():
+            from releasegate.config.secrets import run_secrets
             from releasegate.console import RichProgress, print_summary
             from releasegate.pipeline import EvaluationPipeline
-            from releasegate.publish import preflight, publish_run, run_secrets
+            from releasegate.publish import preflight, publish_run
 
         with _collect_only_new_objects():  # the modules just imported live to the end
             cfg = _override(

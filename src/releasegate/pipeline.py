@@ -32,6 +32,7 @@ from releasegate.calibration.files import check_noise_floor, load_noise_floor
 from releasegate.config.gates import QualityGate
 from releasegate.config.regression import RegressionSettings
 from releasegate.config.schema import PipelineConfig
+from releasegate.config.secrets import run_secrets
 from releasegate.enums import GateType
 from releasegate.errors import ConfigError, ReleaseGateError
 from releasegate.gate import evaluate_gates
@@ -57,7 +58,6 @@ from releasegate.records.calibration import NoiseFloor
 from releasegate.records.core import Decision, GateResult, MetricInfo, PipelineStatus, StageResult
 from releasegate.records.regression import RegressionReport
 from releasegate.records.run import PipelineResult, RunManifest, flatten_metrics
-from releasegate.redact import known_secrets
 from releasegate.safety.suite import load_suite
 from releasegate.scoring.schema import load_output_schema
 from releasegate.stages import STAGES
@@ -135,7 +135,7 @@ class EvaluationPipeline:
         """
         started, started_at = time.perf_counter(), _now()
         stages = make_stages()
-        verdicts = schema_cache(self.config)
+        verdicts = schema_cache(self.config, model_path)
         try:
             inputs = self._prepare(
                 stages, model_path, benchmark_path, baseline_path, backend, verdicts
@@ -488,11 +488,11 @@ def _gate_notices(config: PipelineConfig) -> list[str]:
     return [f"no quality_gates configured: the built-in default gates applied: {gates}"]
 
 
-def schema_cache(config: PipelineConfig) -> SchemaVerdictCache | None:
+def schema_cache(config: PipelineConfig, model_ref: str) -> SchemaVerdictCache | None:
     """The run's schema verdict cache beside the run directories (with ``generation.cache``)."""
     if not config.generation.cache:
         return None
-    secrets = known_secrets(env_names=[config.model.api_key_env, config.judge.api_key_env])
+    secrets = run_secrets(config, model_ref=model_ref)
     return SchemaVerdictCache(Path(config.output.dir) / "schema_cache.sqlite", secrets=secrets)
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic_core import PydanticSerializationError
 
 from releasegate import interrupts
-from releasegate.config.schema import OutputSettings, PipelineConfig
+from releasegate.config.schema import OutputSettings
 from releasegate.errors import OutputError, ReleaseGateError
 from releasegate.records.core import Decision
 from releasegate.records.run import PipelineResult
@@ -81,19 +81,6 @@ def preflight(output: OutputSettings) -> None:
         from releasegate.export_mlflow import require_mlflow
 
         require_mlflow()
-
-
-def run_secrets(config: PipelineConfig, *, model_ref: str | None = None) -> set[str]:
-    """Secret values a run's artifacts must never contain (see ``known_secrets``).
-
-    Args:
-        config: The run's config (``api_key_env`` names, URLs with passwords).
-        model_ref: ``--model`` as given (an endpoint URL may carry a password).
-    """
-    return known_secrets(
-        env_names=[config.model.api_key_env, config.judge.api_key_env],
-        urls=[model_ref, config.judge.base_url],
-    )
 
 
 def publish_run(

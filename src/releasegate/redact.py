@@ -65,6 +65,11 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
+def holds_credential(text: str, secrets: Iterable[str] = ()) -> bool:
+    """``text`` holds something :func:`redact_text` would remove (caches refuse such text)."""
+    return redact_text(text, secrets) != text
+
+
 def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
     """Every string (keys included) in JSON-like data, redacted."""
     known = tuple(secrets)

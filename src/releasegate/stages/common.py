@@ -10,9 +10,9 @@ from pathlib import Path
 from releasegate.backends.base import Backend, Generation, GenerationParams, Prompt
 from releasegate.benchmark.model import ChatMessage, ToolFunction
 from releasegate.config.schema import PipelineConfig
+from releasegate.config.secrets import run_secrets
 from releasegate.generate import run_generation
 from releasegate.progress import Progress
-from releasegate.redact import known_secrets
 from releasegate.store.generation_cache import GenerationCache
 
 
@@ -76,7 +76,7 @@ def run_backend(
         draw=how.draw,
     )
     cacheable = gen.cache and how.cache and backend.info().cacheable
-    secrets = known_secrets(env_names=[config.model.api_key_env, config.judge.api_key_env])
+    secrets = run_secrets(config, model_ref=backend.info().ref)
     path = default_generation_cache(config)
     cache = GenerationCache(path, secrets=secrets) if cacheable else None
     try:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from releasegate.backends.base import Generation, GenerationParams, ModelInfo, Prompt
-from releasegate.redact import redact_text
+from releasegate.redact import holds_credential
 from releasegate.store.disposable import open_cache
 
 _SCHEMA = """
@@ -105,7 +105,7 @@ class GenerationCache:
             for key, g in rows
             if g.text is not None
             and g.error is None
-            and redact_text(g.text, self._secrets) == g.text
+            and not holds_credential(g.text, self._secrets)
         ]
         with self._conn:
             self._conn.executemany(
