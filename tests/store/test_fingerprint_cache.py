@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -79,4 +80,16 @@ def test_an_unusable_cache_only_costs_the_hashing(
     monkeypatch.setattr(fingerprint_cache, "SETTLE_S", -60.0)
     assert ModelDir.locate(str(TINY)).fingerprint().startswith("sha256:")
     assert ModelDir.locate(str(TINY)).fingerprint().startswith("sha256:")
+    assert len(counted) == 2
+
+
+def test_a_damaged_entry_is_hashed_again(
+    tmp_path: Path, counted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = _old_copy(tmp_path)
+    monkeypatch.setattr(fingerprint_cache, "SETTLE_S", -60.0)
+    first = ModelDir.locate(str(copy)).fingerprint()
+    with sqlite3.connect(tmp_path / "cache" / fingerprint_cache.FILE_NAME) as conn:
+        conn.execute("UPDATE fingerprints SET fingerprint = 'sha256:not-a-digest'")
+    assert ModelDir.locate(str(copy)).fingerprint() == first
     assert len(counted) == 2

@@ -165,3 +165,19 @@ def test_a_locked_cache_is_an_error_and_is_never_moved_aside(
     holder.rollback()
     holder.close()
     assert [p.name for p in tmp_path.iterdir()] == ["c.sqlite"]
+
+
+def test_a_damaged_verdict_is_validated_again(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    cache = SchemaVerdictCache(path)
+    schema = OutputSchema({"properties": {"a": {"type": "integer"}}}, source=None, verdicts=cache)
+    assert schema.first_error({"a": "x"}) is not None
+    cache.save()
+    cache.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE verdicts SET verdict = x'07'")  # a blob: no text, no NULL
+    again = SchemaVerdictCache(path)
+    reread = OutputSchema({"properties": {"a": {"type": "integer"}}}, source=None, verdicts=again)
+    assert reread.first_error({"a": "x"}) == "a: 'x' is not of type 'integer'"
+    assert reread.first_error({"a": 1}) is None
+    again.close()

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,9 @@ SETTLE_S = 2.0
 """Files younger than this when hashed are hashed again next time (timestamps are coarse)."""
 
 FILE_NAME = "fingerprints.sqlite"
+
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
+"""What a stored value must look like (anything else is a damaged row: hash again)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS fingerprints (
@@ -59,66 +63,66 @@ def remembered_fingerprint(
 
     ``formula`` names how ``compute`` hashes (part of the key: a new formula is a miss).
     """
-    identity = _identity(files, formula)
+    before = _identity(files)
+    key = _key(before, formula)
     path = cache_dir() / FILE_NAME
-    if identity is not None and path.is_file():
-        found = _read(path, identity)
+    if before is not None and path.is_file():
+        found = _read(path, key)
         if found is not None:
             return found
-    started = time.time()
+    started_ns = time.time_ns()
     value = compute()
-    if identity is not None and _settled(files, identity, started, formula):
-        _write(path, identity, value)
+    # Unchanged while being hashed, and last changed well before it.
+    if before is not None and _identity(files) == before:
+        newest_ns = max((max(f[4], f[5]) for f in before), default=0)
+        if newest_ns < started_ns - SETTLE_S * 1e9:
+            _write(path, key, value)
     return value
 
 
-def _identity(files: Sequence[Path], formula: str) -> str | None:
+Identity = list[tuple[str, int, int, int, int, int]]
+"""Per file: resolved path, device, inode, size, mtime and ctime (ns)."""
+
+
+def _identity(files: Sequence[Path]) -> Identity | None:
     try:
-        parts: list[object] = [formula]
-        for p in files:
-            st = p.stat()
-            parts.append(
-                [str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-            )
+        stats = [(p, p.stat()) for p in files]
+        return [
+            (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            for p, st in stats
+        ]
     except OSError:
         return None
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
-def _settled(files: Sequence[Path], identity: str, started: float, formula: str) -> bool:
-    """The files are as they were before hashing, and were last changed long before it."""
-    if _identity(files, formula) != identity:
-        return False  # changed while being hashed
-    try:
-        newest = max((max(p.stat().st_mtime, p.stat().st_ctime) for p in files), default=0.0)
-    except OSError:
-        return False
-    return newest < started - SETTLE_S
+def _key(identity: Identity | None, formula: str) -> str:
+    return hashlib.sha256(json.dumps([formula, identity]).encode("utf-8")).hexdigest()
 
 
-def _read(path: Path, identity: str) -> str | None:
+def _read(path: Path, key: str) -> str | None:
     try:
         conn = open_cache(path, _SCHEMA, what="fingerprint cache")
         try:
             row = conn.execute(
-                "SELECT fingerprint FROM fingerprints WHERE key = ?", (identity,)
+                "SELECT fingerprint FROM fingerprints WHERE key = ?", (key,)
             ).fetchone()
         finally:
             conn.close()
     except (sqlite3.Error, OSError) as exc:
         log.debug("fingerprint cache %s not read: %s", path, exc)
         return None
-    return str(row[0]) if row is not None else None
+    found = row[0] if row is not None else None
+    return found if isinstance(found, str) and _FINGERPRINT.fullmatch(found) else None
 
 
-def _write(path: Path, identity: str, value: str) -> None:
+def _write(path: Path, key: str, value: str) -> None:
     try:
         conn = open_cache(path, _SCHEMA, what="fingerprint cache")
         try:
             with conn:
                 conn.execute(
                     "INSERT OR REPLACE INTO fingerprints (key, fingerprint) VALUES (?, ?)",
-                    (identity, value),
+                    (key, value),
                 )
         finally:
             conn.close()

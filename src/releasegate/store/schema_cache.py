@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from releasegate.redact import redact_text
+from releasegate.redact import holds_credential
 from releasegate.store.disposable import open_cache
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,9 @@ class SchemaVerdictCache:
         if self._conn is None:
             return False, None
         row = self._conn.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()
-        return (True, row[0]) if row is not None else (False, None)
+        if row is None or not (row[0] is None or isinstance(row[0], str)):
+            return False, None  # absent, or not a verdict (a damaged row): validate again
+        return True, row[0]
 
     def put(self, key: str, verdict: str | None) -> None:
         """Remember a verdict; one that quotes a credential is remembered by this run only.
@@ -61,7 +63,9 @@ class SchemaVerdictCache:
         An error message quotes the output, and the cache is a file on disk like any
         artifact: such a verdict is simply made again next time.
         """
-        if verdict is not None and (not _encodable(verdict) or self._holds_secret(verdict)):
+        if verdict is not None and (
+            not _encodable(verdict) or holds_credential(verdict, self._secrets)
+        ):
             self._run_only[key] = verdict
         else:
             self._new[key] = verdict
@@ -93,9 +97,6 @@ class SchemaVerdictCache:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def _holds_secret(self, text: str) -> bool:
-        return redact_text(text, self._secrets) != text
 
 
 def _encodable(text: str) -> bool:
