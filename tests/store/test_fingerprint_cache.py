@@ -93,3 +93,25 @@ def test_a_damaged_entry_is_hashed_again(
         conn.execute("UPDATE fingerprints SET fingerprint = 'sha256:not-a-digest'")
     assert ModelDir.locate(str(copy)).fingerprint() == first
     assert len(counted) == 2
+
+
+def test_a_replaced_file_is_found_where_the_times_and_inode_say_nothing(
+    tmp_path: Path, counted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system that keeps size, times and inode across a rewrite (some FUSE mounts)."""
+    copy = _old_copy(tmp_path)
+    monkeypatch.setattr(fingerprint_cache, "SETTLE_S", -60.0)
+    frozen = {p.name: p.stat() for p in copy.iterdir()}
+    real_stat = Path.stat
+
+    def stale_stat(self: Path, **kwargs: bool) -> object:
+        return frozen.get(self.name) or real_stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stale_stat)
+    first = ModelDir.locate(str(copy)).fingerprint()
+    weights = next(p for p in copy.iterdir() if p.suffix == ".safetensors")
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1  # same size; the (frozen) stat cannot tell
+    weights.write_bytes(bytes(data))
+    assert ModelDir.locate(str(copy)).fingerprint() != first
+    assert len(counted) == 2

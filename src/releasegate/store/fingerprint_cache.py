@@ -3,9 +3,12 @@
 A model's fingerprint hashes every byte of its weights: a 7B model in fp16 is 14 GB,
 ~15 s of hashing on every run, cached re-runs included. This cache maps the files'
 identity (resolved path, device, inode, size, modification and change times, in
-nanoseconds) to the fingerprint those exact files gave. Any write, rename, copy or
-``chmod`` changes the change time or the inode, and so the key; the value is hashed
-again. Files modified less than :data:`SETTLE_S` before they were hashed are not
+nanoseconds, and a hash of each file's first and last MiB) to the fingerprint those
+exact files gave. Any write, rename, copy or ``chmod`` changes the change time or the
+inode, and so the key; the value is hashed again. The edge bytes are for file systems
+whose times and inodes say less (network and FUSE mounts, such as a synced drive): a
+file replaced by other weights of the same size and dates still differs there.
+Files modified less than :data:`SETTLE_S` before they were hashed are not
 remembered (a second write within one timestamp tick could keep all of it equal:
 git's "racy" rule).
 
@@ -80,19 +83,40 @@ def remembered_fingerprint(
     return value
 
 
-Identity = list[tuple[str, int, int, int, int, int]]
-"""Per file: resolved path, device, inode, size, mtime and ctime (ns)."""
+EDGE_BYTES = 1 << 20
+"""How much of each end of a file goes into its identity."""
+
+Identity = list[tuple[str, int, int, int, int, int, str]]
+"""Per file: resolved path, device, inode, size, mtime and ctime (ns), edge-bytes hash."""
 
 
 def _identity(files: Sequence[Path]) -> Identity | None:
     try:
         stats = [(p, p.stat()) for p in files]
         return [
-            (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            (
+                str(p.resolve()),
+                st.st_dev,
+                st.st_ino,
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+                _edges(p, st.st_size),
+            )
             for p, st in stats
         ]
     except OSError:
         return None
+
+
+def _edges(path: Path, size: int) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        h.update(f.read(EDGE_BYTES))
+        if size > EDGE_BYTES:
+            f.seek(max(EDGE_BYTES, size - EDGE_BYTES))
+            h.update(f.read(EDGE_BYTES))
+    return h.hexdigest()
 
 
 def _key(identity: Identity | None, formula: str) -> str:
