@@ -132,6 +132,34 @@ def test_a_corrupt_history_database_fails_before_the_run(
     assert run_dirs(tmp_path) == [] and not (tmp_path / "baselines").exists()
 
 
+def test_a_damaged_outcomes_page_fails_the_run_that_reads_it(
+    tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
+) -> None:
+    """The check before a run reads the runs table only; a damaged page of the per-example
+    outcomes fails closed where they are read (the regression's flaky items): exit 2."""
+    for _ in range(4):
+        code, _, err = run(tmp_path, good_replay, bench_file, seed_config)
+        assert code == 0, err
+    db = tmp_path / "reports" / "history.sqlite"
+    with sqlite3.connect(db) as conn:
+        (page,) = conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'example_outcomes' AND pagetype = 'leaf' "
+            "LIMIT 1"
+        ).fetchone()
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+    with db.open("r+b") as f:
+        f.seek((page - 1) * size + 8)
+        f.write(b"\xff" * 200)
+    baseline = (tmp_path / "baselines" / "b.json").read_bytes()
+    before = set(run_dirs(tmp_path))
+    code, _, err = run(tmp_path, good_replay, bench_file, seed_config, "--baseline", "auto")
+    assert code == 2, err
+    assert f"{db}: run history database is unusable: database disk image is malformed" in err
+    (errored,) = set(run_dirs(tmp_path)) - before  # an ERROR is reported, never a DEPLOY
+    assert json.loads((errored / "report.json").read_text(encoding="utf-8"))["decision"] == "ERROR"
+    assert (tmp_path / "baselines" / "b.json").read_bytes() == baseline
+
+
 def test_an_unwritable_step_summary_fails_before_the_run(
     tmp_path: Path, bench_file: Path, good_replay: Path, seed_config: Path
 ) -> None:
